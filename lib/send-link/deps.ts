@@ -1,0 +1,37 @@
+import { type Env, loadDingTalkConfig, loadIdempotencyConfig, loadSections, loadWebhookConfig, resolveSecret } from "../config";
+import { createDingTalkClient } from "../dingtalk";
+import { idempotentByKey } from "../idempotency";
+import { logger } from "../logging";
+import type { SendLinkEventDeps } from "./handle-event";
+import { sendLink } from "./send-link";
+
+/** Everything send-link needs from the environment, validated at once (cold start). */
+export function loadSendLinkSettings(env: Env = process.env) {
+  return loadSections({
+    dingtalk: () => loadDingTalkConfig(env),
+    webhook: () => loadWebhookConfig(env),
+    idempotency: () => loadIdempotencyConfig(env),
+  });
+}
+
+export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
+
+/** Build send-link's clients: secrets are read here (from SSM/Secrets Manager in AWS), once per container. */
+export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
+  const [appSecret, webhookSecret] = await Promise.all([
+    resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
+    resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
+  ]);
+  const dingtalk = createDingTalkClient({
+    baseUrl: settings.dingtalk.apiBase,
+    appKey: settings.dingtalk.appKey,
+    appSecret,
+    logger,
+  });
+  const defaultUnionId = settings.dingtalk.defaultUnionId;
+  return {
+    sendLinkOnce: idempotentByKey("send-link", (request) => sendLink(request, { dingtalk, defaultUnionId }), settings.idempotency),
+    webhookSecret,
+    maxBodyBytes: settings.webhook.maxBodyBytes,
+  };
+}

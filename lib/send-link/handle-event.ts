@@ -1,0 +1,80 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { SendFileLinkResult } from "../dingtalk";
+import { errorResponse, toAppError } from "../http/errors";
+import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
+import type { Idempotent } from "../idempotency";
+import { logger } from "../logging";
+import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { parseOrThrow } from "../validation";
+import { verifyWebhook } from "../webhooks/verify";
+import { type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
+
+export interface SendLinkEventDeps {
+  /** The send-link use case, made idempotent by delivery key. */
+  sendLinkOnce: Idempotent<SendLinkRequest, SendFileLinkResult>;
+  webhookSecret: string;
+  maxBodyBytes: number;
+}
+
+/**
+ * The send-link function's one entry point, whatever invoked it:
+ * - HTTP (API Gateway v2): verify the Standard Webhooks signature, validate, send, answer per the error contract;
+ * - SQS: each record is a request (possibly inside an EventBridge or SNS envelope); failures are reported
+ *   per record so only they are redelivered (and reach the dead-letter queue after the redrive limit);
+ * - EventBridge or a direct invoke: the detail / the payload is the request; a failure throws.
+ * A redelivery with the same key (webhook-id, event id, message id) sends nothing again.
+ */
+export async function handleSendLinkEvent(
+  event: unknown,
+  context: Context,
+  deps: SendLinkEventDeps,
+): Promise<HttpResult | SQSBatchResponse | SendFileLinkResult> {
+  deps.sendLinkOnce.registerLambdaContext(context);
+  const trigger = detectTrigger(event);
+  switch (trigger.kind) {
+    case "http":
+      return handleHttp(trigger.event, context, deps);
+    case "sqs":
+      return processPartialResponse(trigger.event, (record: SQSRecord) => handleRecord(record, deps), new BatchProcessor(EventType.SQS), {
+        throwOnFullBatchFailure: false,
+      });
+    case "eventbridge":
+      return sendParsed(trigger.event.detail, trigger.event.id, deps);
+    case "sns":
+      return sendParsed(unwrapMessageBody(trigger.event.Records[0]?.Sns.Message ?? "").payload, trigger.event.Records[0]?.Sns.MessageId ?? context.awsRequestId, deps);
+    case "direct": {
+      const message = unwrapEnvelope(trigger.event);
+      return sendParsed(message.payload, message.id ?? context.awsRequestId, deps);
+    }
+  }
+}
+
+async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
+  try {
+    const body = readBody(event, deps.maxBodyBytes);
+    const webhook = verifyWebhook(deps.webhookSecret, body, event.headers);
+    const request = parseOrThrow(sendLinkRequestSchema, parseJsonBody(webhook.body), "send-link request");
+    const result = await deps.sendLinkOnce({ key: webhook.id, request });
+    logger.info("link sent", { webhookId: webhook.id, spaceId: request.spaceId, dentryId: request.dentryId });
+    return jsonResponse(200, result);
+  } catch (error) {
+    return errorResponse(error, context.awsRequestId);
+  }
+}
+
+async function handleRecord(record: SQSRecord, deps: SendLinkEventDeps): Promise<SendFileLinkResult> {
+  try {
+    const message = unwrapMessageBody(record.body);
+    return await sendParsed(message.payload, message.id ?? record.messageId, deps);
+  } catch (error) {
+    const appError = toAppError(error);
+    logger.warn("send-link message failed", { messageId: record.messageId, code: appError.code, reason: appError.message });
+    throw appError;
+  }
+}
+
+async function sendParsed(payload: unknown, key: string, deps: SendLinkEventDeps): Promise<SendFileLinkResult> {
+  const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
+  return deps.sendLinkOnce({ key, request });
+}
