@@ -1,0 +1,71 @@
+/** Admin endpoints under /__sandbox/, for other processes (CLI, chaos tool, benchmark). No auth. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { faultRulesSchema } from "./faults";
+import { DingTalkError, readJsonObject, sendJson } from "./http";
+import { type SandboxState, zeroCalls } from "./state";
+
+export const ADMIN_PREFIX = "/__sandbox/";
+
+const generatedFileSchema = z.strictObject({
+  name: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  parentPath: z.string().optional(),
+  seed: z.string().optional(),
+});
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
+}
+
+export async function handleAdmin(state: SandboxState, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const route = `${req.method} ${url.pathname.slice(ADMIN_PREFIX.length - 1)}`;
+  const bad = (message: string) => sendJson(res, 400, { code: "badRequest", message });
+  try {
+    switch (route) {
+      case "GET /state":
+        return sendJson(res, 200, {
+          calls: state.calls,
+          sentLinks: state.links,
+          faults: state.faults.list(),
+          options: {
+            url: state.baseUrl,
+            appKey: state.options.appKey,
+            unionId: state.options.unionId,
+            spaceId: state.options.spaceId,
+            conversationId: state.options.conversationId,
+          },
+        });
+      case "POST /faults": {
+        const parsed = faultRulesSchema.safeParse(await readJson(req));
+        if (!parsed.success) return bad(z.prettifyError(parsed.error));
+        const rules = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+        state.faults.add(...rules);
+        return sendJson(res, 200, { added: rules.length, faults: state.faults.list() });
+      }
+      case "DELETE /faults":
+        state.faults.clear();
+        return sendJson(res, 200, { faults: [] });
+      case "POST /files": {
+        const parsed = generatedFileSchema.safeParse(await readJson(req));
+        if (!parsed.success) return bad(z.prettifyError(parsed.error));
+        return sendJson(res, 200, { dentryId: state.putGeneratedFile(parsed.data) });
+      }
+      case "POST /expire-tokens":
+        await readJsonObject(req).catch(() => ({}));
+        state.tokens.expireAll();
+        return sendJson(res, 200, { expired: true });
+      case "POST /reset-calls":
+        state.calls = zeroCalls();
+        return sendJson(res, 200, { calls: state.calls });
+      default:
+        return sendJson(res, 404, { code: "notFound", message: `no admin endpoint ${route}` });
+    }
+  } catch (err) {
+    if (err instanceof SyntaxError) return bad(`body is not JSON: ${err.message}`);
+    if (err instanceof DingTalkError) return bad(err.message);
+    return bad(err instanceof Error ? err.message : String(err));
+  }
+}

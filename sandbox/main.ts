@@ -1,0 +1,57 @@
+/**
+ * Run the sandbox standalone: `npm run sandbox`.
+ * Env: SANDBOX_PORT (4010), SANDBOX_HOST (127.0.0.1), SANDBOX_DIR, SANDBOX_BANDWIDTH (bytes/s),
+ * SANDBOX_FAULTS (JSON array of fault rules).
+ */
+import { faultRulesSchema } from "./faults";
+import { startSandbox } from "./server";
+import type { FaultRule } from "./types";
+
+function fail(message: string): never {
+  console.error(`sandbox: ${message}`);
+  process.exit(2);
+}
+
+function intEnv(name: string, fallback?: number): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0)
+    fail(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function faultsEnv(): FaultRule[] | undefined {
+  const raw = process.env.SANDBOX_FAULTS;
+  if (!raw) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    fail("SANDBOX_FAULTS is not valid JSON");
+  }
+  const parsed = faultRulesSchema.safeParse(json);
+  if (!parsed.success) fail(`SANDBOX_FAULTS: ${parsed.error.message}`);
+  return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+}
+
+const sandbox = await startSandbox({
+  port: intEnv("SANDBOX_PORT", 4010),
+  host: process.env.SANDBOX_HOST || "127.0.0.1",
+  dir: process.env.SANDBOX_DIR || undefined,
+  bandwidthBytesPerSecond: intEnv("SANDBOX_BANDWIDTH"),
+  faults: faultsEnv(),
+});
+const { appKey, appSecret, unionId, spaceId, conversationId } = sandbox.options;
+console.log(
+  `DingTalk sandbox on ${sandbox.url} (app key ${appKey} / ${appSecret}, union ${unionId}, space ${spaceId}, conversation ${conversationId})`,
+);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
