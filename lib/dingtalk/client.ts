@@ -1,0 +1,240 @@
+/**
+ * The DingTalk OpenAPI client: the calls this project makes, each one a short description of the HTTP
+ * request plus the schema of its answer. Tokens, retries and errors live in token.ts, retry.ts,
+ * request.ts and errors.ts.
+ *
+ * Create it once at module scope in a Lambda, so its access token survives warm invocations.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import type { z } from "zod";
+import { invalidResponseError } from "./errors";
+import { type CallSpec, callDingTalk, createHttp } from "./request";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
+import { createTokenCache } from "./token";
+import {
+  AccessTokenAnswerSchema,
+  type Dentry,
+  type DentryPage,
+  DentryPageSchema,
+  type DownloadInfo,
+  DownloadInfoSchema,
+  GetDentryAnswerSchema,
+  type GetDentryInput,
+  type GetFileDownloadInfoInput,
+  GetSpaceAnswerSchema,
+  type GetSpaceInput,
+  type ListDentriesInput,
+  type ListDentriesPageInput,
+  type SendFileLinkInput,
+  type SendFileLinkResult,
+  SendFileLinkResultSchema,
+  type Space,
+} from "./types";
+
+/**
+ * The subset of a logger we use: a message and structured extras. Powertools' Logger and console both fit
+ * (hence the rest parameter: Powertools types its extras as a list).
+ */
+export interface Logger {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface DingTalkClientOptions {
+  /** e.g. https://api.dingtalk.com, or the sandbox's URL. May include a path prefix. */
+  baseUrl: string;
+  appKey: string;
+  appSecret: string;
+  /** Merged over DEFAULT_RETRY_POLICY (5 attempts, 200 ms base, 1 s after QPS limits, 20 s in all). */
+  retry?: Partial<RetryPolicy>;
+  /** Per attempt, for the answer and again for its body. Default 10 s. */
+  timeoutMs?: number;
+  /** Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Clock for token expiry and the retry budget. Default Date.now. */
+  now?: () => number;
+  /** Waits between retries. Default: a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+export interface DingTalkClient {
+  /** A cached access token, refreshed ahead of expiry; concurrent callers share one refresh. */
+  getAccessToken(): Promise<string>;
+  /** Send a file's link into a conversation (convFile). */
+  sendFileLink(input: SendFileLinkInput): Promise<SendFileLinkResult>;
+  /** Signed URLs + headers to GET a file. Secrets: never log them. */
+  getFileDownloadInfo(input: GetFileDownloadInfoInput): Promise<DownloadInfo>;
+  /** One page of a folder's children. */
+  listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage>;
+  /** Every child of a folder, page after page (one API call per page of up to 50). */
+  listDentries(input: ListDentriesInput): AsyncIterable<Dentry>;
+  getDentry(input: GetDentryInput): Promise<Dentry>;
+  getSpace(input: GetSpaceInput): Promise<Space>;
+}
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** DingTalk's maximum page size: fewer, fuller pages spend less of the org's monthly API quota. */
+const DEFAULT_PAGE_SIZE = 50;
+
+/** Ids come from outside (webhooks, events): encode them, and refuse empty ones before they reach a URL. */
+function segment(name: string, value: string): string {
+  if (typeof value !== "string" || value === "")
+    throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
+  return encodeURIComponent(value);
+}
+
+function required(name: string, value: string): string {
+  if (typeof value !== "string" || value === "")
+    throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
+  return value;
+}
+
+export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const http = createHttp({
+    baseUrl: required("baseUrl", options.baseUrl),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  const tokens = createTokenCache({
+    now,
+    logger,
+    fetchToken: () =>
+      call({
+        api: "getAccessToken",
+        method: "post",
+        path: "v1.0/oauth2/accessToken",
+        json: { appKey: options.appKey, appSecret: options.appSecret },
+        schema: AccessTokenAnswerSchema,
+        authenticated: false,
+      }),
+  });
+
+  function call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+    return callDingTalk(spec, {
+      http,
+      tokens,
+      policy,
+      now,
+      sleep: options.sleep ?? ((ms) => delay(ms)),
+      random: options.random ?? Math.random,
+      logger,
+      secrets: () => [options.appSecret, ...tokens.secrets()],
+    });
+  }
+
+  function storagePath(spaceId: string, ...rest: string[]): string {
+    return ["v1.0/storage/spaces", segment("spaceId", spaceId), ...rest].join("/");
+  }
+
+  function listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage> {
+    return call({
+      api: "listDentries",
+      method: "get",
+      path: storagePath(input.spaceId, "dentries"),
+      searchParams: {
+        unionId: required("unionId", input.unionId),
+        parentId: required("parentId", input.parentId),
+        maxResults: input.maxResults ?? DEFAULT_PAGE_SIZE,
+        orderBy: input.orderBy,
+        order: input.order,
+        withThumbnail: input.withThumbnail,
+        nextToken: input.nextToken || undefined,
+      },
+      schema: DentryPageSchema,
+      authenticated: true,
+    });
+  }
+
+  return {
+    getAccessToken: () => tokens.get(),
+
+    sendFileLink: (input) =>
+      call({
+        api: "sendFileLink",
+        method: "post",
+        path: "v1.0/convFile/conversations/files/links/send",
+        searchParams: { unionId: required("unionId", input.unionId) },
+        json: {
+          spaceId: required("spaceId", input.spaceId),
+          dentryId: required("dentryId", input.dentryId),
+          openConversationId: required("openConversationId", input.openConversationId),
+        },
+        schema: SendFileLinkResultSchema,
+        authenticated: true,
+      }),
+
+    getFileDownloadInfo: (input) =>
+      call({
+        api: "getFileDownloadInfo",
+        method: "post",
+        path: storagePath(
+          input.spaceId,
+          "dentries",
+          segment("dentryId", input.dentryId),
+          "downloadInfos/query",
+        ),
+        searchParams: { unionId: required("unionId", input.unionId) },
+        // preferIntranet defaults to true on DingTalk's side: always send our choice.
+        json: { option: { version: input.version, preferIntranet: input.preferIntranet ?? false } },
+        schema: DownloadInfoSchema,
+        authenticated: true,
+      }),
+
+    listDentriesPage,
+
+    async *listDentries(input) {
+      let nextToken: string | undefined;
+      do {
+        const page = await listDentriesPage({ ...input, nextToken });
+        yield* page.dentries;
+        if (page.nextToken && page.nextToken === nextToken) {
+          // Following it again would loop forever.
+          throw invalidResponseError(
+            "listDentries" satisfies DingTalkApi,
+            200,
+            undefined,
+            "nextToken did not advance",
+          );
+        }
+        nextToken = page.nextToken || undefined;
+      } while (nextToken);
+    },
+
+    getDentry: async (input) => {
+      const answer = await call({
+        api: "getDentry",
+        method: "post",
+        path: storagePath(input.spaceId, "dentries", segment("dentryId", input.dentryId), "query"),
+        searchParams: { unionId: required("unionId", input.unionId) },
+        json: { option: {} },
+        schema: GetDentryAnswerSchema,
+        authenticated: true,
+      });
+      return answer.dentry;
+    },
+
+    getSpace: async (input) => {
+      const answer = await call({
+        api: "getSpace",
+        method: "get",
+        path: storagePath(input.spaceId),
+        searchParams: { unionId: required("unionId", input.unionId) },
+        schema: GetSpaceAnswerSchema,
+        authenticated: true,
+      });
+      return answer.space;
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** A typed DingTalk OpenAPI client over ky: token cache, retries, error mapping, validated answers. */
+export { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions, type Logger } from "./client";
+export {
+  CLIENT_CODES,
+  type DingTalkApi,
+  DingTalkError,
+  FILE_ARCHIVED_RETRY_AFTER_MS,
+  IP_BAN_RETRY_AFTER_MS,
+  isDingTalkError,
+  type ResponseIssue,
+} from "./errors";
+export {
+  classifyDingTalkFailure,
+  DEFAULT_RETRY_POLICY,
+  type FailureDecision,
+  isRateLimitCode,
+  type RetryPolicy,
+  retryDelayMs,
+} from "./retry";
+export { refreshMarginMs } from "./token";
+export * from "./types";
