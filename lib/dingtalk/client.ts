@@ -201,12 +201,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         yield* page.dentries;
         if (page.nextToken && page.nextToken === nextToken) {
           // Following it again would loop forever.
-          throw invalidResponseError(
-            "listDentries" satisfies DingTalkApi,
-            200,
-            undefined,
-            "nextToken did not advance",
-          );
+          throw invalidResponseError("listDentries", 200, undefined, "nextToken did not advance");
         }
         nextToken = page.nextToken || undefined;
       } while (nextToken);
