@@ -5,7 +5,6 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { sleep } from "./http";
 import type { FaultRule } from "./types";
 
 export interface BodyOptions {
@@ -22,19 +21,43 @@ function closed(res: ServerResponse): boolean {
   return res.destroyed || res.socket === null || res.socket.destroyed;
 }
 
-function whenClosed(res: ServerResponse): Promise<void> {
+/** Resolve on `event` or when the response closes, whichever comes first, leaving no listener behind. */
+function eventOrClose(res: ServerResponse, event: "drain" | undefined): Promise<void> {
+  if (closed(res)) return Promise.resolve();
   return new Promise((resolve) => {
-    if (closed(res)) resolve();
-    else res.once("close", () => resolve());
+    const done = () => {
+      res.off("close", done);
+      if (event) res.off(event, done);
+      resolve();
+    };
+    res.on("close", done);
+    if (event) res.on(event, done);
   });
 }
 
-/** Write one chunk; resolve once it has been handed to the socket or the socket can take more. */
+/** Wait `ms`, or less if the response closes meanwhile (no timer is left running). */
+function pause(res: ServerResponse, ms: number): Promise<void> {
+  if (closed(res)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on("close", done);
+  });
+}
+
+/** Write one chunk; resolve once it has been handed to the socket (flush) or the socket can take more. */
 async function write(res: ServerResponse, chunk: Buffer, flush: boolean): Promise<void> {
   if (flush) {
-    await Promise.race([new Promise<void>((resolve) => res.write(chunk, () => resolve())), whenClosed(res)]);
+    await Promise.race([
+      new Promise<void>((resolve) => res.write(chunk, () => resolve())),
+      eventOrClose(res, undefined),
+    ]);
   } else if (!res.write(chunk)) {
-    await Promise.race([new Promise<void>((resolve) => res.once("drain", () => resolve())), whenClosed(res)]);
+    await eventOrClose(res, "drain");
   }
 }
 
@@ -51,10 +74,10 @@ class Pacer {
     this.slice = Math.max(4096, Math.floor(rate / 50));
   }
 
-  async beforeSending(sentSoFar: number, n: number): Promise<void> {
+  async beforeSending(res: ServerResponse, sentSoFar: number, n: number): Promise<void> {
     const dueMs = ((sentSoFar + n - this.slice) / this.rate) * 1000;
     const waitMs = dueMs - (performance.now() - this.start);
-    if (waitMs > 1) await sleep(waitMs);
+    if (waitMs > 1) await pause(res, waitMs);
   }
 }
 
@@ -76,13 +99,13 @@ export async function writeBody(
         if (closed(res)) return;
         if (fault && sent >= faultAt) {
           if (fault.kind !== "stall") return await breakConnection(res, fault);
-          await Promise.race([sleep(fault.latencyMs ?? MAX_STALL_MS), whenClosed(res)]);
+          await pause(res, fault.latencyMs ?? MAX_STALL_MS);
           fault = undefined; // a stall happens once; then the body continues
           continue;
         }
         let n = Math.min(rest.length, fault ? faultAt - sent : rest.length, pacer?.slice ?? rest.length);
         n = Math.max(n, 1);
-        if (pacer) await pacer.beforeSending(sent, n);
+        if (pacer) await pacer.beforeSending(res, sent, n);
         const reachingFault = fault !== undefined && sent + n >= faultAt;
         await write(res, rest.subarray(0, n), reachingFault);
         sent += n;
