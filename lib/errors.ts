@@ -32,5 +32,7 @@ export interface FieldProblem {
 /** 400 naming every bad field. */
 export function invalidInput(what: string, problems: FieldProblem[]): AppError {
   const summary = problems.map((p) => `${p.field}: ${p.problem}`).join("; ");
-  return new AppError(400, "InvalidRequest", `Invalid ${what}: ${summary}`, { details: { fields: problems } });
+  return new AppError(400, "InvalidRequest", `Invalid ${what}: ${summary}`, {
+    details: { fields: problems },
+  });
 }

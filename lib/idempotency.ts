@@ -1,6 +1,6 @@
+import type { JSONValue } from "@aws-lambda-powertools/commons/types";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import type { JSONValue } from "@aws-lambda-powertools/commons/types";
 import type { Context } from "aws-lambda";
 import type { IdempotencyConfig as IdempotencySettings } from "./config";
 

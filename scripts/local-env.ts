@@ -39,7 +39,9 @@ export function localFunctionEnv(env: NodeJS.ProcessEnv = process.env): Record<s
     AWS_ENDPOINT_URL_S3: pick("AWS_ENDPOINT_URL_S3", `http://127.0.0.1:${LOCAL_PORTS.emulator}`),
     AWS_ENDPOINT_URL_SQS: pick("AWS_ENDPOINT_URL_SQS", `http://127.0.0.1:${LOCAL_PORTS.emulator}`),
     AWS_ENDPOINT_URL_DYNAMODB: pick("AWS_ENDPOINT_URL_DYNAMODB", `http://127.0.0.1:${LOCAL_PORTS.dynamodb}`),
-    DINGTALK_API_BASE: real ? pick("DINGTALK_API_BASE", "https://api.dingtalk.com") : pick("DINGTALK_API_BASE", sandboxBase),
+    DINGTALK_API_BASE: real
+      ? pick("DINGTALK_API_BASE", "https://api.dingtalk.com")
+      : pick("DINGTALK_API_BASE", sandboxBase),
     DINGTALK_APP_KEY: real ? (env.DINGTALK_APP_KEY as string) : "sandbox",
     ...(real && env.DINGTALK_APP_SECRET_PARAMETER
       ? { DINGTALK_APP_SECRET_PARAMETER: env.DINGTALK_APP_SECRET_PARAMETER }
@@ -49,7 +51,10 @@ export function localFunctionEnv(env: NodeJS.ProcessEnv = process.env): Record<s
     IDEMPOTENCY_TABLE: pick("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE),
     ARCHIVE_BUCKET: pick("ARCHIVE_BUCKET", LOCAL_BUCKET),
     ARCHIVE_PREFIX: pick("ARCHIVE_PREFIX", ""),
-    DOWNLOAD_ALLOWED_HOSTS: pick("DOWNLOAD_ALLOWED_HOSTS", real ? "*.dingtalk.com,*.aliyuncs.com" : `127.0.0.1:${LOCAL_PORTS.sandbox}`),
+    DOWNLOAD_ALLOWED_HOSTS: pick(
+      "DOWNLOAD_ALLOWED_HOSTS",
+      real ? "*.dingtalk.com,*.aliyuncs.com" : `127.0.0.1:${LOCAL_PORTS.sandbox}`,
+    ),
     POWERTOOLS_LOG_LEVEL: pick("POWERTOOLS_LOG_LEVEL", "INFO"),
   };
 }

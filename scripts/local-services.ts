@@ -48,7 +48,10 @@ export async function startLocalDynamo(port: number, tableName: string): Promise
 /** Start fauxqs with the given buckets and queues (each queue may name its dead-letter queue). */
 export async function startLocalEmulator(
   port: number,
-  resources: { buckets?: string[]; queues?: Array<{ name: string; deadLetter?: string; maxReceiveCount?: number }> } = {},
+  resources: {
+    buckets?: string[];
+    queues?: Array<{ name: string; deadLetter?: string; maxReceiveCount?: number }>;
+  } = {},
 ): Promise<FauxqsServer> {
   const server = await startFauxqs({ port, host: "127.0.0.1", logger: false });
   for (const bucket of resources.buckets ?? []) server.createBucket(bucket);

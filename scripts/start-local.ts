@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   } else {
     const sandbox = await startSandbox({ port: LOCAL_PORTS.sandbox, dir: process.env.SANDBOX_DIR });
     stops.push(() => sandbox.close());
-    console.log(`DingTalk sandbox: ${sandbox.url} (app key sandbox, union id sandbox-union, conversation cid-sandbox)`);
+    console.log(
+      `DingTalk sandbox: ${sandbox.url} (app key sandbox, union id sandbox-union, conversation cid-sandbox)`,
+    );
   }
   const emulator = await startLocalEmulator(LOCAL_PORTS.emulator, {
     buckets: [LOCAL_BUCKET],

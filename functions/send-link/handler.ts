@@ -3,8 +3,8 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
-import { handleSendLinkEvent } from "../../lib/send-link/handle-event";
 import { createSendLinkDeps, loadSendLinkSettings } from "../../lib/send-link/deps";
+import { handleSendLinkEvent } from "../../lib/send-link/handle-event";
 
 // Validated at cold start: a bad variable fails the init with a message naming it.
 const settings = loadSendLinkSettings();

@@ -48,7 +48,10 @@ const csv = z
  * A secret is given either as its value (local runs) or as the name of where it is stored in AWS:
  * `<NAME>_PARAMETER` = an SSM SecureString parameter name, or a Secrets Manager ARN/name prefixed `secretsmanager:`.
  */
-export type SecretSource = { kind: "value"; value: string } | { kind: "ssm"; name: string } | { kind: "secretsmanager"; id: string };
+export type SecretSource =
+  | { kind: "value"; value: string }
+  | { kind: "ssm"; name: string }
+  | { kind: "secretsmanager"; id: string };
 
 function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
   const value = env[name];
@@ -67,7 +70,11 @@ function secretSource(env: Env, name: string, problems: string[]): SecretSource 
   return undefined;
 }
 
-function parseSection<S extends z.ZodRawShape>(env: Env, shape: S, problems: string[]): z.infer<z.ZodObject<S>> {
+function parseSection<S extends z.ZodRawShape>(
+  env: Env,
+  shape: S,
+  problems: string[],
+): z.infer<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(env);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
@@ -75,7 +82,9 @@ function parseSection<S extends z.ZodRawShape>(env: Env, shape: S, problems: str
     const got = env[variable];
     // Only non-secret variables are parsed here, so echoing a short value helps the reader.
     const shown = got === undefined ? "" : ` (got ${JSON.stringify(got.slice(0, 80))})`;
-    problems.push(`${variable} ${issue.code === "invalid_type" && got === undefined ? "is required" : issue.message}${shown}`);
+    problems.push(
+      `${variable} ${issue.code === "invalid_type" && got === undefined ? "is required" : issue.message}${shown}`,
+    );
   }
   return undefined as never;
 }
@@ -127,7 +136,10 @@ export function loadWebhookConfig(env: Env = process.env): WebhookConfig {
     problems,
   );
   const secret = secretSource(env, "WEBHOOK_SECRET", problems);
-  return finish(problems, () => ({ secret: secret as SecretSource, maxBodyBytes: section.WEBHOOK_MAX_BODY_BYTES }));
+  return finish(problems, () => ({
+    secret: secret as SecretSource,
+    maxBodyBytes: section.WEBHOOK_MAX_BODY_BYTES,
+  }));
 }
 
 export interface IdempotencyConfig {
@@ -170,7 +182,10 @@ export function loadArchiveConfig(env: Env = process.env): ArchiveConfig {
       ARCHIVE_PREFIX: z
         .string()
         .default("")
-        .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must not start with / or contain ..")
+        .refine(
+          (p) => !p.startsWith("/") && !p.split("/").includes(".."),
+          "must not start with / or contain ..",
+        )
         .transform((p) => (p === "" || p.endsWith("/") ? p : `${p}/`)),
     },
     problems,
@@ -207,7 +222,9 @@ export function loadTransferConfig(env: Env = process.env): TransferConfig {
  * Load several sections at once so one error lists every bad variable of all of them, e.g.
  * `loadSections({ dingtalk: () => loadDingTalkConfig(env), webhook: () => loadWebhookConfig(env) })`.
  */
-export function loadSections<S extends Record<string, () => unknown>>(loaders: S): { [K in keyof S]: ReturnType<S[K]> } {
+export function loadSections<S extends Record<string, () => unknown>>(
+  loaders: S,
+): { [K in keyof S]: ReturnType<S[K]> } {
   const problems: string[] = [];
   const loaded: Record<string, unknown> = {};
   for (const [name, load] of Object.entries(loaders)) {

@@ -9,14 +9,19 @@ export function readBody(event: HttpEvent, maxBytes: number): string {
   const raw = event.body ?? "";
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
   if (bytes.byteLength > maxBytes) {
-    throw new AppError(413, "PayloadTooLarge", `Request body is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+    throw new AppError(
+      413,
+      "PayloadTooLarge",
+      `Request body is ${bytes.byteLength} bytes; the limit is ${maxBytes}`,
+    );
   }
   return bytes.toString("utf8");
 }
 
 /** Parse a JSON body, or 400 saying it is not JSON. */
 export function parseJsonBody(body: string): unknown {
-  if (body.trim() === "") throw new AppError(400, "InvalidRequest", "Request body is empty; expected a JSON object");
+  if (body.trim() === "")
+    throw new AppError(400, "InvalidRequest", "Request body is empty; expected a JSON object");
   try {
     return JSON.parse(body);
   } catch (error) {
@@ -24,7 +29,11 @@ export function parseJsonBody(body: string): unknown {
   }
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult {
   return {
     statusCode,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },

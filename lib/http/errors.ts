@@ -1,4 +1,7 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from "@aws-lambda-powertools/idempotency";
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from "@aws-lambda-powertools/idempotency";
 import { DingTalkError } from "../dingtalk";
 import { AppError } from "../errors";
 import { logger } from "../logging";
@@ -13,13 +16,20 @@ const THROTTLE_CODES = /QpsLimit|QpmLimit|system\.?busy|systemBusy/i;
  * becomes 429, DingTalk's timeouts 503, and anything else DingTalk got wrong 502.
  */
 export function fromDingTalkError(error: DingTalkError): AppError {
-  const extra = { requestId: error.requestId, cause: error, details: { dingtalkStatus: error.status, api: error.api } };
+  const extra = {
+    requestId: error.requestId,
+    cause: error,
+    details: { dingtalkStatus: error.status, api: error.api },
+  };
   const message = `DingTalk ${error.api} failed: ${error.code}: ${error.dingtalkMessage ?? error.message}`;
-  if (THROTTLE_CODES.test(error.code) || error.status === 429) return new AppError(429, error.code, message, extra);
-  if (error.code === "operationTimeout" || error.status === 503) return new AppError(503, error.code, message, extra);
+  if (THROTTLE_CODES.test(error.code) || error.status === 429)
+    return new AppError(429, error.code, message, extra);
+  if (error.code === "operationTimeout" || error.status === 503)
+    return new AppError(503, error.code, message, extra);
   if (error.code === "fileArchived") return new AppError(503, error.code, message, extra);
   if (error.code.startsWith("paramError")) return new AppError(400, error.code, message, extra);
-  if (error.status === 403 || error.status === 404) return new AppError(error.status, error.code, message, extra);
+  if (error.status === 403 || error.status === 404)
+    return new AppError(error.status, error.code, message, extra);
   return new AppError(502, error.code, message, extra);
 }
 
@@ -30,10 +40,18 @@ export function toAppError(error: unknown): AppError {
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   if (cause instanceof AppError || cause instanceof DingTalkError) return toAppError(cause);
   if (error instanceof IdempotencyAlreadyInProgressError) {
-    return new AppError(409, "RequestInProgress", "A request with this webhook-id is still being processed; retry later");
+    return new AppError(
+      409,
+      "RequestInProgress",
+      "A request with this webhook-id is still being processed; retry later",
+    );
   }
   if (error instanceof IdempotencyValidationError) {
-    return new AppError(422, "IdempotencyKeyReused", "This webhook-id was already used with a different body");
+    return new AppError(
+      422,
+      "IdempotencyKeyReused",
+      "This webhook-id was already used with a different body",
+    );
   }
   return new AppError(500, "InternalError", "Internal error", { cause: error });
 }
@@ -41,8 +59,14 @@ export function toAppError(error: unknown): AppError {
 /** Render any failure as `{error: {code, message, requestId?, details?}}`; 5xx ones are logged in full. */
 export function errorResponse(error: unknown, awsRequestId?: string): HttpResult {
   const appError = toAppError(error);
-  if (appError.status >= 500) logger.error("request failed", { error: appError.cause ?? appError, code: appError.code });
-  else logger.warn("request refused", { code: appError.code, message: appError.message, status: appError.status });
+  if (appError.status >= 500)
+    logger.error("request failed", { error: appError.cause ?? appError, code: appError.code });
+  else
+    logger.warn("request refused", {
+      code: appError.code,
+      message: appError.message,
+      status: appError.status,
+    });
   const body: Record<string, unknown> = { code: appError.code, message: appError.message };
   const requestId = appError.requestId ?? awsRequestId;
   if (requestId) body.requestId = requestId;

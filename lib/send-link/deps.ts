@@ -1,4 +1,11 @@
-import { type Env, loadDingTalkConfig, loadIdempotencyConfig, loadSections, loadWebhookConfig, resolveSecret } from "../config";
+import {
+  type Env,
+  loadDingTalkConfig,
+  loadIdempotencyConfig,
+  loadSections,
+  loadWebhookConfig,
+  resolveSecret,
+} from "../config";
 import { createDingTalkClient } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
@@ -30,7 +37,11 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
   });
   const defaultUnionId = settings.dingtalk.defaultUnionId;
   return {
-    sendLinkOnce: idempotentByKey("send-link", (request) => sendLink(request, { dingtalk, defaultUnionId }), settings.idempotency),
+    sendLinkOnce: idempotentByKey(
+      "send-link",
+      (request) => sendLink(request, { dingtalk, defaultUnionId }),
+      settings.idempotency,
+    ),
     webhookSecret,
     maxBodyBytes: settings.webhook.maxBodyBytes,
   };

@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { SendFileLinkResult } from "../dingtalk";
-import { errorResponse, toAppError } from "../http/errors";
 import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
+import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
@@ -36,13 +36,22 @@ export async function handleSendLinkEvent(
     case "http":
       return handleHttp(trigger.event, context, deps);
     case "sqs":
-      return processPartialResponse(trigger.event, (record: SQSRecord) => handleRecord(record, deps), new BatchProcessor(EventType.SQS), {
-        throwOnFullBatchFailure: false,
-      });
+      return processPartialResponse(
+        trigger.event,
+        (record: SQSRecord) => handleRecord(record, deps),
+        new BatchProcessor(EventType.SQS),
+        {
+          throwOnFullBatchFailure: false,
+        },
+      );
     case "eventbridge":
       return sendParsed(trigger.event.detail, trigger.event.id, deps);
     case "sns":
-      return sendParsed(unwrapMessageBody(trigger.event.Records[0]?.Sns.Message ?? "").payload, trigger.event.Records[0]?.Sns.MessageId ?? context.awsRequestId, deps);
+      return sendParsed(
+        unwrapMessageBody(trigger.event.Records[0]?.Sns.Message ?? "").payload,
+        trigger.event.Records[0]?.Sns.MessageId ?? context.awsRequestId,
+        deps,
+      );
     case "direct": {
       const message = unwrapEnvelope(trigger.event);
       return sendParsed(message.payload, message.id ?? context.awsRequestId, deps);
@@ -69,12 +78,20 @@ async function handleRecord(record: SQSRecord, deps: SendLinkEventDeps): Promise
     return await sendParsed(message.payload, message.id ?? record.messageId, deps);
   } catch (error) {
     const appError = toAppError(error);
-    logger.warn("send-link message failed", { messageId: record.messageId, code: appError.code, reason: appError.message });
+    logger.warn("send-link message failed", {
+      messageId: record.messageId,
+      code: appError.code,
+      reason: appError.message,
+    });
     throw appError;
   }
 }
 
-async function sendParsed(payload: unknown, key: string, deps: SendLinkEventDeps): Promise<SendFileLinkResult> {
+async function sendParsed(
+  payload: unknown,
+  key: string,
+  deps: SendLinkEventDeps,
+): Promise<SendFileLinkResult> {
   const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
   return deps.sendLinkOnce({ key, request });
 }

@@ -10,7 +10,12 @@ export const sendLinkRequestSchema = z.strictObject(
     openConversationId: dingTalkId(),
     unionId: dingTalkId().optional(),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be a JSON object") },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown field(s): ${issue.keys.join(", ")}`
+        : "must be a JSON object",
+  },
 );
 
 export type SendLinkRequest = z.infer<typeof sendLinkRequestSchema>;
@@ -25,9 +30,14 @@ export interface SendLinkDeps {
 export async function sendLink(request: SendLinkRequest, deps: SendLinkDeps): Promise<SendFileLinkResult> {
   const unionId = request.unionId ?? deps.defaultUnionId;
   if (!unionId) {
-    throw new AppError(400, "InvalidRequest", "unionId is required: the request names none and DINGTALK_UNION_ID is not set", {
-      details: { fields: [{ field: "unionId", problem: "is required" }] },
-    });
+    throw new AppError(
+      400,
+      "InvalidRequest",
+      "unionId is required: the request names none and DINGTALK_UNION_ID is not set",
+      {
+        details: { fields: [{ field: "unionId", problem: "is required" }] },
+      },
+    );
   }
   return deps.dingtalk.sendFileLink({
     unionId,

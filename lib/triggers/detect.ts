@@ -61,7 +61,10 @@ export function unwrapEnvelope(parsed: unknown): UnwrappedMessage {
   if (isObject(parsed)) {
     if (parsed.Type === "Notification" && typeof parsed.Message === "string") {
       const inner = unwrapMessageBody(parsed.Message);
-      return { ...inner, id: inner.id ?? (typeof parsed.MessageId === "string" ? parsed.MessageId : undefined) };
+      return {
+        ...inner,
+        id: inner.id ?? (typeof parsed.MessageId === "string" ? parsed.MessageId : undefined),
+      };
     }
     if (typeof parsed["detail-type"] === "string" && "detail" in parsed) {
       return {

@@ -12,7 +12,16 @@ export function dingTalkId() {
     .trim()
     .min(1, "must not be empty")
     .max(256, "must be at most 256 characters")
-    .regex(/^[^\u0000-\u001f\u007f/\\]+$/, "must not contain control characters or slashes");
+    .refine((id) => !hasControlOrSlash(id), "must not contain control characters or slashes");
+}
+
+/** Ids go into URL paths and S3 keys: no control characters, no path separators. */
+function hasControlOrSlash(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) as number;
+    if (code < 0x20 || code === 0x7f || char === "/" || char === "\\") return true;
+  }
+  return false;
 }
 
 export const fileVersion = z

@@ -37,7 +37,12 @@ export function verifyWebhook(secret: string, body: string, headers: HeaderMap):
 }
 
 /** Sign a body as a Standard Webhooks sender does (used by the `webhook` script and tests). */
-export function signWebhook(secret: string, id: string, body: string, at: Date = new Date()): Record<string, string> {
+export function signWebhook(
+  secret: string,
+  id: string,
+  body: string,
+  at: Date = new Date(),
+): Record<string, string> {
   const timestamp = Math.floor(at.getTime() / 1000);
   return {
     "webhook-id": id,
@@ -53,7 +58,9 @@ function webhookFor(secret: string): Webhook {
     try {
       cached = { secret, webhook: new Webhook(secret) };
     } catch {
-      throw new Error("WEBHOOK_SECRET is not a valid Standard Webhooks secret (base64, optionally prefixed whsec_)");
+      throw new Error(
+        "WEBHOOK_SECRET is not a valid Standard Webhooks secret (base64, optionally prefixed whsec_)",
+      );
     }
   }
   return cached.webhook;

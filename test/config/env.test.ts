@@ -20,7 +20,11 @@ function problemsOf(load: () => unknown): string[] {
 
 describe("loadDingTalkConfig", () => {
   it("reads the variables, defaulting the API base to DingTalk's public host", () => {
-    const config = loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET: "s", DINGTALK_UNION_ID: "u" });
+    const config = loadDingTalkConfig({
+      DINGTALK_APP_KEY: "k",
+      DINGTALK_APP_SECRET: "s",
+      DINGTALK_UNION_ID: "u",
+    });
     expect(config).toEqual({
       apiBase: "https://api.dingtalk.com",
       appKey: "k",
@@ -42,22 +46,33 @@ describe("loadDingTalkConfig", () => {
     const problems = problemsOf(() => loadDingTalkConfig({ DINGTALK_API_BASE: "ftp://x" }));
     expect(problems.join("\n")).toMatch(/DINGTALK_API_BASE must be an http\(s\) URL/);
     expect(problems.join("\n")).toMatch(/DINGTALK_APP_KEY is required/);
-    expect(problems.join("\n")).toMatch(/DINGTALK_APP_SECRET \(or DINGTALK_APP_SECRET_PARAMETER\) is required/);
+    expect(problems.join("\n")).toMatch(
+      /DINGTALK_APP_SECRET \(or DINGTALK_APP_SECRET_PARAMETER\) is required/,
+    );
   });
 
   it("takes the secret from SSM or Secrets Manager by reference", () => {
-    expect(loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET_PARAMETER: "/app/secret" }).appSecret).toEqual({
+    expect(
+      loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET_PARAMETER: "/app/secret" }).appSecret,
+    ).toEqual({
       kind: "ssm",
       name: "/app/secret",
     });
     expect(
-      loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET_PARAMETER: "secretsmanager:prod/dingtalk" }).appSecret,
+      loadDingTalkConfig({
+        DINGTALK_APP_KEY: "k",
+        DINGTALK_APP_SECRET_PARAMETER: "secretsmanager:prod/dingtalk",
+      }).appSecret,
     ).toEqual({ kind: "secretsmanager", id: "prod/dingtalk" });
   });
 
   it("refuses a secret given both ways, without echoing its value", () => {
     const problems = problemsOf(() =>
-      loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET: "hunter2", DINGTALK_APP_SECRET_PARAMETER: "/p" }),
+      loadDingTalkConfig({
+        DINGTALK_APP_KEY: "k",
+        DINGTALK_APP_SECRET: "hunter2",
+        DINGTALK_APP_SECRET_PARAMETER: "/p",
+      }),
     );
     expect(problems).toEqual(["set either DINGTALK_APP_SECRET or DINGTALK_APP_SECRET_PARAMETER, not both"]);
     expect(problems.join()).not.toContain("hunter2");
@@ -74,7 +89,9 @@ describe("loadArchiveConfig", () => {
   });
 
   it("refuses bad bucket names and escaping prefixes", () => {
-    const problems = problemsOf(() => loadArchiveConfig({ ARCHIVE_BUCKET: "Bad_Bucket", ARCHIVE_PREFIX: "a/../b" }));
+    const problems = problemsOf(() =>
+      loadArchiveConfig({ ARCHIVE_BUCKET: "Bad_Bucket", ARCHIVE_PREFIX: "a/../b" }),
+    );
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^ARCHIVE_BUCKET must be a valid S3 bucket name \(got "Bad_Bucket"\)/);
     expect(problems[1]).toMatch(/^ARCHIVE_PREFIX must not start with \/ or contain \.\./);
@@ -97,10 +114,9 @@ describe("loadTransferConfig", () => {
     expect(problemsOf(() => loadTransferConfig({ TRANSFER_CONCURRENCY: "many" }))[0]).toMatch(
       /^TRANSFER_CONCURRENCY must be a number/,
     );
-    expect(loadTransferConfig({ DOWNLOAD_ALLOWED_HOSTS: "127.0.0.1:4010, *.example.com" }).downloadAllowedHosts).toEqual([
-      "127.0.0.1:4010",
-      "*.example.com",
-    ]);
+    expect(
+      loadTransferConfig({ DOWNLOAD_ALLOWED_HOSTS: "127.0.0.1:4010, *.example.com" }).downloadAllowedHosts,
+    ).toEqual(["127.0.0.1:4010", "*.example.com"]);
     expect(problemsOf(() => loadTransferConfig({ DOWNLOAD_ALLOWED_HOSTS: "http://evil/" }))[0]).toMatch(
       /^DOWNLOAD_ALLOWED_HOSTS/,
     );

@@ -36,7 +36,10 @@ describe("verifyWebhook", () => {
     expect401(() => verifyWebhook(secret, body.replace('"d"', '"x"'), headers), /No matching signature/);
     const other = `whsec_${Buffer.from("another-secret-entirely").toString("base64")}`;
     expect401(() => verifyWebhook(other, body, headers), /No matching signature/);
-    expect401(() => verifyWebhook(secret, body, { ...headers, "webhook-id": "msg_2" }), /No matching signature/);
+    expect401(
+      () => verifyWebhook(secret, body, { ...headers, "webhook-id": "msg_2" }),
+      /No matching signature/,
+    );
   });
 
   it("refuses timestamps more than 5 minutes old or ahead", () => {
@@ -50,13 +53,19 @@ describe("verifyWebhook", () => {
 
   it("names the missing headers", () => {
     const { "webhook-signature": _dropped, ...headers } = signWebhook(secret, "msg_1", body);
-    expect401(() => verifyWebhook(secret, body, headers), /Missing webhook signature header\(s\): webhook-signature/);
+    expect401(
+      () => verifyWebhook(secret, body, headers),
+      /Missing webhook signature header\(s\): webhook-signature/,
+    );
     expect401(() => verifyWebhook(secret, body, {}), /webhook-id, webhook-timestamp, webhook-signature/);
   });
 
   it("accepts any one of several signatures (secret rotation), and ignores unknown versions", () => {
     const headers = signWebhook(secret, "msg_1", body);
-    const rotated = { ...headers, "webhook-signature": `v1a,xyz v1,bm90LWl0 ${headers["webhook-signature"]}` };
+    const rotated = {
+      ...headers,
+      "webhook-signature": `v1a,xyz v1,bm90LWl0 ${headers["webhook-signature"]}`,
+    };
     expect(verifyWebhook(secret, body, rotated).id).toBe("msg_1");
   });
 
