@@ -1,0 +1,108 @@
+/**
+ * `serverless package` (osls, the real toolchain) offline with no AWS credentials: one artifact per
+ * function whose unzipped handler loads on this Node (24), and a CloudFormation template with the
+ * routes, queues and scoped IAM the functions rely on.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import JSZip from "jszip";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+let outDir: string;
+let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), "sls-package-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" };
+  // No credentials of any kind: packaging must not need AWS.
+  for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
+  await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
+    env,
+    timeout: 180_000,
+  });
+  template = JSON.parse(await readFile(join(outDir, "cloudformation-template-update-stack.json"), "utf8"));
+}, 200_000);
+
+afterAll(async () => {
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+const resourcesOfType = (type: string) =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+describe("serverless package", () => {
+  it("produces one artifact per function", async () => {
+    const zips = (await readdir(outDir)).filter((name) => name.endsWith(".zip")).sort();
+    const functions = resourcesOfType("AWS::Lambda::Function").map(([id]) => id);
+    expect(functions.length).toBeGreaterThan(0);
+    expect(zips).toHaveLength(functions.length);
+    expect(zips).toContain("sendLink.zip");
+  });
+
+  it("bundles a send-link handler that loads on Node 24 and validates its configuration", async () => {
+    const zip = await JSZip.loadAsync(await readFile(join(outDir, "sendLink.zip")));
+    const entry = zip.file("functions/send-link/handler.mjs");
+    expect(entry).not.toBeNull();
+    const extracted = join(outDir, "unzipped", "functions/send-link/handler.mjs");
+    await mkdir(dirname(extracted), { recursive: true });
+    await writeFile(extracted, await (entry as JSZip.JSZipObject).async("nodebuffer"));
+
+    const load = `import(${JSON.stringify(extracted)}).then((m) => console.log(typeof m.handler), (e) => { console.error(e.message); process.exit(1); })`;
+    const env = {
+      PATH: process.env.PATH,
+      DINGTALK_APP_KEY: "k",
+      DINGTALK_APP_SECRET: "s",
+      WEBHOOK_SECRET: "whsec_c2VjcmV0",
+      IDEMPOTENCY_TABLE: "t",
+      AWS_REGION: "us-east-1",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+    };
+    const loaded = await run(process.execPath, ["--input-type=module", "-e", load], { env, cwd: outDir });
+    expect(process.version).toMatch(/^v24\./);
+    expect(loaded.stdout.trim()).toBe("function");
+
+    // Without configuration the cold start fails, naming each missing variable.
+    const failed = run(process.execPath, ["--input-type=module", "-e", load], { env: { PATH: process.env.PATH }, cwd: outDir });
+    await expect(failed).rejects.toMatchObject({
+      stderr: expect.stringMatching(/DINGTALK_APP_KEY is required.*WEBHOOK_SECRET \(or WEBHOOK_SECRET_PARAMETER\) is required/s),
+    });
+  });
+
+  it("routes POST /webhooks/send-link on the HTTP API", () => {
+    const routes = resourcesOfType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey);
+    expect(routes).toContain("POST /webhooks/send-link");
+  });
+
+  it("feeds send-link from its queue with partial batch failures, and redrives failures to a dead-letter queue", () => {
+    const mappings = resourcesOfType("AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties);
+    expect(mappings).toContainEqual(
+      expect.objectContaining({ FunctionResponseTypes: ["ReportBatchItemFailures"], BatchSize: 10 }),
+    );
+    const queue = template.Resources.SendLinkQueue?.Properties as { RedrivePolicy: { maxReceiveCount: number } };
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThan(0);
+  });
+
+  it("subscribes send-link to SendLinkRequested events on the bus", () => {
+    const rules = resourcesOfType("AWS::Events::Rule").map(([, r]) => r.Properties.EventPattern as Record<string, unknown>);
+    expect(rules).toContainEqual(expect.objectContaining({ "detail-type": ["SendLinkRequested"] }));
+  });
+
+  it("grants no action on every resource", () => {
+    const roles = resourcesOfType("AWS::IAM::Role");
+    const statements = roles.flatMap(([, role]) =>
+      ((role.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>) ?? []).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      ),
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(JSON.stringify(statement.Resource), JSON.stringify(statement.Action)).not.toBe('"*"');
+      expect([statement.Resource].flat()).not.toContain("*");
+      expect([statement.Action].flat().some((action) => action.endsWith(":*") || action === "*")).toBe(false);
+    }
+  });
+});
