@@ -5,11 +5,21 @@ import { formatPath } from "../../lib/dingtalk/request";
 import { refreshMarginMs } from "../../lib/dingtalk/token";
 
 const answer = (status: number, body: unknown, headerRequestId?: string) =>
-  errorFromAnswer({ api: "getFileDownloadInfo", status, body, headerRequestId, secrets: ["s3cr3t", "tok3n"] });
+  errorFromAnswer({
+    api: "getFileDownloadInfo",
+    status,
+    body,
+    headerRequestId,
+    secrets: ["s3cr3t", "tok3n"],
+  });
 
 describe("errorFromAnswer", () => {
   it("reads DingTalk's {code, message, requestid}, preferring the body's request id", () => {
-    const error = answer(404, { code: "dentryNotExist", message: "no such file", requestid: "RID-BODY" }, "RID-HDR");
+    const error = answer(
+      404,
+      { code: "dentryNotExist", message: "no such file", requestid: "RID-BODY" },
+      "RID-HDR",
+    );
     expect(error).toBeInstanceOf(DingTalkError);
     expect(error).toMatchObject({
       name: "DingTalkError",
@@ -58,7 +68,10 @@ describe("errorFromAnswer", () => {
   });
 
   it("never repeats a secret DingTalk echoes back", () => {
-    const error = answer(400, { code: "InvalidAuthentication", message: "bad token tok3n for app secret s3cr3t" });
+    const error = answer(400, {
+      code: "InvalidAuthentication",
+      message: "bad token tok3n for app secret s3cr3t",
+    });
     expect(error.message).not.toContain("tok3n");
     expect(error.message).not.toContain("s3cr3t");
     expect(error.message).toContain("[redacted]");
