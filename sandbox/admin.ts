@@ -1,7 +1,7 @@
 /** Admin endpoints under /__sandbox/, for other processes (CLI, chaos tool, benchmark). No auth. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { faultRulesSchema } from "./faults";
+import { parseFaultRules } from "./faults";
 import { DingTalkError, readJsonObject, sendJson } from "./http";
 import { type SandboxState, zeroCalls } from "./state";
 
@@ -39,11 +39,10 @@ export async function handleAdmin(state: SandboxState, req: IncomingMessage, res
           },
         });
       case "POST /faults": {
-        const parsed = faultRulesSchema.safeParse(await readJson(req));
-        if (!parsed.success) return bad(z.prettifyError(parsed.error));
-        const rules = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
-        state.faults.add(...rules);
-        return sendJson(res, 200, { added: rules.length, faults: state.faults.list() });
+        const parsed = parseFaultRules(await readJson(req));
+        if ("error" in parsed) return bad(parsed.error);
+        state.faults.add(...parsed.rules);
+        return sendJson(res, 200, { added: parsed.rules.length, faults: state.faults.list() });
       }
       case "DELETE /faults":
         state.faults.clear();

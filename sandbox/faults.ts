@@ -44,7 +44,14 @@ export const faultRuleSchema = z.strictObject({
   message: z.string().optional(),
   urlIndex: count.optional(),
 });
-export const faultRulesSchema = z.union([faultRuleSchema, z.array(faultRuleSchema)]);
+/** Validate one rule or an array of rules (admin endpoint, SANDBOX_FAULTS); errors name the bad field. */
+export function parseFaultRules(json: unknown): { rules: FaultRule[] } | { error: string } {
+  const parsed = Array.isArray(json)
+    ? z.array(faultRuleSchema).safeParse(json)
+    : faultRuleSchema.safeParse(json);
+  if (!parsed.success) return { error: z.prettifyError(parsed.error) };
+  return { rules: Array.isArray(parsed.data) ? parsed.data : [parsed.data] };
+}
 
 /** Kinds that only make sense on the file host, and kinds that only make sense on the OpenAPI. */
 const FILE_HOST_ONLY = new Set<FaultKind>(["ignoreRange", "urlExpired", "stall"]);

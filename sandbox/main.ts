@@ -3,7 +3,7 @@
  * Env: SANDBOX_PORT (4010), SANDBOX_HOST (127.0.0.1), SANDBOX_DIR, SANDBOX_BANDWIDTH (bytes/s),
  * SANDBOX_FAULTS (JSON array of fault rules).
  */
-import { faultRulesSchema } from "./faults";
+import { parseFaultRules } from "./faults";
 import { startSandbox } from "./server";
 import type { FaultRule } from "./types";
 
@@ -30,9 +30,9 @@ function faultsEnv(): FaultRule[] | undefined {
   } catch {
     fail("SANDBOX_FAULTS is not valid JSON");
   }
-  const parsed = faultRulesSchema.safeParse(json);
-  if (!parsed.success) fail(`SANDBOX_FAULTS: ${parsed.error.message}`);
-  return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  const parsed = parseFaultRules(json);
+  if ("error" in parsed) fail(`SANDBOX_FAULTS: ${parsed.error}`);
+  return parsed.rules;
 }
 
 const sandbox = await startSandbox({
