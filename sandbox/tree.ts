@@ -66,6 +66,8 @@ function normalisePath(path: string): string {
 export class Tree {
   private readonly byId = new Map<string, Dentry>();
   private readonly idByPath = new Map<string, string>();
+  /** Paths that came from disk: only these vanish when the disk copy does (generated files stay). */
+  private readonly diskPaths = new Set<string>();
 
   constructor(
     readonly spaceId: string,
@@ -187,10 +189,13 @@ export class Tree {
         }
         if (st.isDirectory()) {
           seen.add(childRel);
-          this.ensureFolder(childRel, st.birthtime);
+          this.diskPaths.add(childRel);
+          // Some file systems report no birth time (epoch 0).
+          this.ensureFolder(childRel, st.birthtimeMs > 0 ? st.birthtime : st.mtime);
           walk(childRel);
         } else if (st.isFile()) {
           seen.add(childRel);
+          this.diskPaths.add(childRel);
           const stamp = `${st.size}:${st.mtimeMs}`;
           const id = this.idByPath.get(childRel);
           const current = id === undefined ? undefined : this.byId.get(id)?.versions.at(-1);
@@ -201,7 +206,12 @@ export class Tree {
       }
     };
     walk("");
-    for (const [path, id] of [...this.idByPath]) if (!seen.has(path)) this.remove(id);
+    for (const path of [...this.diskPaths]) {
+      if (seen.has(path)) continue;
+      this.diskPaths.delete(path);
+      const id = this.idByPath.get(path);
+      if (id !== undefined) this.remove(id);
+    }
   }
 
   /** The wire form of a dentry (storage API), optionally at an older version. */

@@ -1,0 +1,36 @@
+/** `npm run sandbox`: the standalone process prints its URL, serves, and exits cleanly on SIGTERM. */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+
+function runMain(env: Record<string, string>) {
+  return spawn(process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+describe("sandbox/main.ts", () => {
+  it("prints one line with the URL, answers, and exits 0 on SIGTERM", async () => {
+    const child = runMain({ SANDBOX_PORT: "0", SANDBOX_FAULTS: '[{"api":"getSpace","kind":"systemBusy"}]' });
+    const [line] = (await once(child.stdout, "data")) as [Buffer];
+    const url = /(http:\/\/\S+)/.exec(line.toString())?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const state = (await (await fetch(`${url}/__sandbox/state`)).json()) as { faults: unknown[] };
+    expect(state.faults).toHaveLength(1);
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+  });
+
+  it("exits 2 naming the variable when configuration is bad", async () => {
+    const child = runMain({ SANDBOX_PORT: "0", SANDBOX_FAULTS: '[{"api":"getSpace","kind":"meltdown"}]' });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(code).toBe(2);
+    expect(stderr).toContain("SANDBOX_FAULTS");
+  });
+});
