@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { writeBody } from "./body";
 import { generatedStream } from "./content";
 import { faultError } from "./faults";
-import { type DingTalkError, newRequestIds, setRequestIdHeaders, sleep } from "./http";
+import { newRequestIds, setRequestIdHeaders, sleep } from "./http";
 import type { SandboxState } from "./state";
 import type { ContentSource, FileVersion } from "./tree";
 
@@ -103,7 +103,7 @@ export async function handleFileRequest(
   }
   if (plan.answer?.kind === "urlExpired") return fail(403, "AccessDenied", "Request has expired.");
   if (plan.answer) {
-    const e: DingTalkError = faultError(plan.answer);
+    const e = faultError(plan.answer);
     const code = plan.answer.kind === "systemError" ? "InternalError" : e.code;
     return fail(e.status, code, e.message);
   }
