@@ -84,17 +84,17 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** DingTalk's maximum page size: fewer, fuller pages spend less of the org's monthly API quota. */
 const DEFAULT_PAGE_SIZE = 50;
 
-/** Ids come from outside (webhooks, events): encode them, and refuse empty ones before they reach a URL. */
-function segment(name: string, value: string): string {
-  if (typeof value !== "string" || value === "")
+/** Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else). */
+function required(name: string, value: string): string {
+  if (typeof value !== "string" || value === "") {
     throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
-  return encodeURIComponent(value);
+  }
+  return value;
 }
 
-function required(name: string, value: string): string {
-  if (typeof value !== "string" || value === "")
-    throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
-  return value;
+/** Ids come from outside (webhooks, events): encode each as one path segment. */
+function segment(name: string, value: string): string {
+  return encodeURIComponent(required(name, value));
 }
 
 export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {

@@ -67,6 +67,8 @@ export function createHttp(options: {
     prefix: options.baseUrl,
     timeout: options.timeoutMs,
     retry: 0,
+    // ky's .text() would otherwise ask for text/*; DingTalk answers JSON.
+    headers: { accept: "application/json" },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     hooks: {
       afterResponse: [

@@ -175,6 +175,27 @@ describe("access token", () => {
     }
   });
 
+  it("keeps the current token when an early refresh fails, and does not retry the refresh on every call", async () => {
+    const start = clock;
+    const { client, logger } = sandboxClient(sb, {
+      now: () => clock,
+      retry: { ...FAST_RETRY, maxAttempts: 2 },
+    });
+    try {
+      const first = await client.getAccessToken();
+      clock = start + 55_000; // inside the refresh margin, still valid at DingTalk
+      sb.addFaults({ api: "token", kind: "systemError", times: 2 });
+      await client.getDentry({ ...op(), dentryId: fileId });
+      expect(sb.calls().token).toBe(3); // the first fetch + two failed refresh attempts
+      expect(await client.getAccessToken()).toBe(first);
+      await client.getDentry({ ...op(), dentryId: fileId });
+      expect(sb.calls()).toMatchObject({ token: 3, getDentry: 2 });
+      expect(logger.lines.some((l) => l.message.includes("refresh failed"))).toBe(true);
+    } finally {
+      clock = Date.now();
+    }
+  });
+
   it("is refreshed and the call repeated once when DingTalk refuses it (InvalidAuthentication)", async () => {
     const { client, logger } = sandboxClient(sb);
     const before = await client.getAccessToken();
