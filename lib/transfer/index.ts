@@ -1,0 +1,47 @@
+/** The transfer engine: ranged parallel download from a signed-URL file host into an S3 (multipart) upload. */
+
+export {
+  type Checkpoint,
+  type CheckpointPart,
+  type CheckpointRef,
+  type CheckpointStore,
+  checkpointName,
+  fileCheckpointStore,
+  memoryCheckpointStore,
+  type S3CheckpointStoreOptions,
+  s3CheckpointStore,
+} from "./checkpoint.js";
+export {
+  type ChecksumAlgorithm,
+  combineCrc,
+  combineParts,
+  crcFromBase64,
+  crcOf,
+  crcToBase64,
+  createCrc,
+  type RunningCrc,
+} from "./checksum.js";
+export { TransferError, type TransferErrorReason } from "./errors.js";
+export { checkDownloadUrl, type HostPolicy, hostMatches, redactUrl } from "./hosts.js";
+export {
+  DEFAULT_PART_SIZE,
+  effectivePartSize,
+  type PartPlan,
+  type PartRange,
+  planParts,
+  S3_MAX_PARTS,
+  S3_MIN_PART_SIZE,
+} from "./plan.js";
+export type { DownloadInfo, DownloadSource } from "./source.js";
+export {
+  type BodyMode,
+  type CompletedTransfer,
+  DEFAULT_CONCURRENCY,
+  MAX_BUFFERED_BYTES,
+  type PausedTransfer,
+  type TransferEvent,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferResult,
+  transferToS3,
+} from "./transfer.js";

@@ -1,0 +1,234 @@
+/**
+ * The S3 side: thin wrappers over the commands the engine sends, each with the full-object checksum fields
+ * set the same way, plus the classification of S3 errors (retry, start over, give up).
+ */
+import type { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { ChecksumAlgorithm } from "./checksum.js";
+
+export interface ObjectTarget {
+  s3: S3Client;
+  bucket: string;
+  key: string;
+  contentType?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  algorithm: ChecksumAlgorithm;
+}
+
+/** What S3 said about the stored object. */
+export interface StoredObject {
+  etag: string;
+  versionId: string | undefined;
+  /** S3's checksum of the object in its checksum field for `algorithm` (base64; "…-N" when composite). */
+  checksum: string | undefined;
+  checksumType: string | undefined;
+}
+
+type ChecksumField = "ChecksumCRC32" | "ChecksumCRC64NVME";
+const FIELD: Record<ChecksumAlgorithm, ChecksumField> = {
+  CRC32: "ChecksumCRC32",
+  CRC64NVME: "ChecksumCRC64NVME",
+};
+
+const opts = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
+
+export async function createMultipart(t: ObjectTarget, signal?: AbortSignal): Promise<string> {
+  const res = await t.s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: t.bucket,
+      Key: t.key,
+      ContentType: t.contentType,
+      Metadata: t.metadata,
+      ChecksumAlgorithm: t.algorithm,
+      // The object's checksum is then a CRC of all its bytes, comparable with any other copy of the file,
+      // rather than a checksum of part checksums that depends on the part size.
+      ChecksumType: "FULL_OBJECT",
+    }),
+    opts(signal),
+  );
+  if (!res.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
+  return res.UploadId;
+}
+
+/**
+ * One part. A Buffer body goes with its precomputed checksum in a header (the SDK can then retry it itself);
+ * a stream body gets its checksum computed by the SDK into an aws-chunked trailer, and cannot be retried by
+ * the SDK (the engine re-fetches the range instead).
+ */
+export async function uploadPart(
+  t: ObjectTarget,
+  part: {
+    uploadId: string;
+    partNumber: number;
+    body: Buffer | Readable;
+    length: number;
+    checksum?: string | undefined;
+  },
+  signal?: AbortSignal,
+): Promise<{ etag: string; checksum: string | undefined }> {
+  const res = await t.s3.send(
+    new UploadPartCommand({
+      Bucket: t.bucket,
+      Key: t.key,
+      UploadId: part.uploadId,
+      PartNumber: part.partNumber,
+      Body: part.body,
+      ContentLength: part.length,
+      ChecksumAlgorithm: t.algorithm,
+      ...(part.checksum ? { [FIELD[t.algorithm]]: part.checksum } : {}),
+    }),
+    opts(signal),
+  );
+  if (!res.ETag) throw new Error(`UploadPart ${part.partNumber} returned no ETag`);
+  return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
+}
+
+export async function completeMultipart(
+  t: ObjectTarget,
+  uploadId: string,
+  parts: ReadonlyArray<{ partNumber: number; etag: string; checksum: string }>,
+  full: { checksum: string; size: number },
+  signal?: AbortSignal,
+): Promise<StoredObject> {
+  const completed: CompletedPart[] = parts.map((p) => ({
+    PartNumber: p.partNumber,
+    ETag: p.etag,
+    [FIELD[t.algorithm]]: p.checksum,
+  }));
+  const res = await t.s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: t.bucket,
+      Key: t.key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: completed },
+      ChecksumType: "FULL_OBJECT",
+      // S3 checks both against what it stored, and refuses to complete on a mismatch.
+      [FIELD[t.algorithm]]: full.checksum,
+      MpuObjectSize: full.size,
+    }),
+    opts(signal),
+  );
+  return {
+    etag: res.ETag ?? "",
+    versionId: res.VersionId,
+    checksum: res[FIELD[t.algorithm]],
+    checksumType: res.ChecksumType,
+  };
+}
+
+/** Best effort: returns the error instead of throwing, so it never hides the failure that caused the abort. */
+export async function abortMultipart(t: ObjectTarget, uploadId: string): Promise<unknown> {
+  try {
+    await t.s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: t.key, UploadId: uploadId }));
+    return undefined;
+  } catch (err) {
+    return isNoSuchUpload(err) ? undefined : err;
+  }
+}
+
+/** A whole small file in one request, with its checksum (S3 refuses the object if the bytes do not match). */
+export async function putSingle(
+  t: ObjectTarget,
+  body: Buffer,
+  checksum: string,
+  signal?: AbortSignal,
+): Promise<StoredObject> {
+  const res = await t.s3.send(
+    new PutObjectCommand({
+      Bucket: t.bucket,
+      Key: t.key,
+      Body: body,
+      ContentLength: body.length,
+      ContentType: t.contentType,
+      Metadata: t.metadata,
+      ChecksumAlgorithm: t.algorithm,
+      [FIELD[t.algorithm]]: checksum,
+    }),
+    opts(signal),
+  );
+  return {
+    etag: res.ETag ?? "",
+    versionId: res.VersionId,
+    checksum: res[FIELD[t.algorithm]],
+    checksumType: res.ChecksumType,
+  };
+}
+
+/**
+ * The fallback when the file host ignores Range: one streamed GET piped through lib-storage's Upload, which
+ * buffers at most queueSize × partSize and aborts its multipart upload itself on failure. The stream must
+ * fail (not end) when its byte count is wrong, or Upload would store a short object.
+ */
+export async function uploadStream(
+  t: ObjectTarget,
+  body: Readable,
+  size: number,
+  options: { partSize: number; queueSize: number; signal?: AbortSignal | undefined },
+): Promise<StoredObject> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const upload = new Upload({
+      client: t.s3,
+      params: {
+        Bucket: t.bucket,
+        Key: t.key,
+        Body: body,
+        ContentLength: size,
+        ContentType: t.contentType,
+        Metadata: t.metadata,
+        ChecksumAlgorithm: t.algorithm,
+        ChecksumType: "FULL_OBJECT",
+        MpuObjectSize: size,
+      },
+      partSize: options.partSize,
+      queueSize: options.queueSize,
+      leavePartsOnError: false,
+      abortController: controller,
+    });
+    const res = await upload.done();
+    return {
+      etag: res.ETag ?? "",
+      versionId: res.VersionId,
+      checksum: res[FIELD[t.algorithm]],
+      checksumType: res.ChecksumType,
+    };
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+interface AwsErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+export function s3Status(err: unknown): number | undefined {
+  return (err as AwsErrorShape | undefined)?.$metadata?.httpStatusCode;
+}
+
+export function isNoSuchUpload(err: unknown): boolean {
+  const e = err as AwsErrorShape | undefined;
+  return e?.name === "NoSuchUpload" || e?.Code === "NoSuchUpload";
+}
+
+/** Worth sending again: throttling, 5xx, timeouts, and network errors (no HTTP status at all). */
+export function isRetryableS3(err: unknown): boolean {
+  const e = err as AwsErrorShape | undefined;
+  const status = s3Status(err);
+  if (status === undefined) return true;
+  if (status >= 500 || status === 429 || status === 408) return true;
+  return ["RequestTimeout", "SlowDown", "RequestTimeTooSkewed", "IncompleteBody"].includes(e?.name ?? "");
+}
