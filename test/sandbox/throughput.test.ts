@@ -27,7 +27,7 @@ describe("bandwidth limit", () => {
     const measured = bytes / seconds;
     // Never faster than the limit (plus one burst slice); slower only if the machine is busy.
     expect(measured).toBeLessThan(rate * 1.08);
-    expect(measured).toBeGreaterThan(rate * 0.7);
+    expect(measured).toBeGreaterThan(rate * 0.5);
   });
 
   it("limits each connection separately", async () => {
@@ -46,7 +46,7 @@ describe("bandwidth limit", () => {
     expect(sizes).toEqual([4 * MiB, 4 * MiB]);
     // Two connections at 8 MiB/s each move 8 MiB in ~0.5 s, not ~1 s.
     expect(seconds).toBeGreaterThan(0.4);
-    expect(seconds).toBeLessThan(0.85);
+    expect(seconds).toBeLessThan(0.9);
   });
 });
 
