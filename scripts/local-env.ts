@@ -14,7 +14,8 @@ export const LOCAL_PORTS = {
 /** Standard Webhooks secret of the local stack only (base64 of "local-webhook-secret-not-for-prod!"). */
 export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from("local-webhook-secret-not-for-prod!").toString("base64")}`;
 
-export const LOCAL_STAGE = "dev";
+/** The serverless stage of the local stack: it passes secrets as plain variables (serverless.yml `params.local`). */
+export const LOCAL_STAGE = "local";
 export const LOCAL_BUCKET = "dingtalk-archive";
 export const LOCAL_IDEMPOTENCY_TABLE = "dingtalk-file-bridge-idempotency";
 export const LOCAL_QUEUES = {

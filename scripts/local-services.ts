@@ -53,7 +53,8 @@ export async function startLocalEmulator(
     queues?: Array<{ name: string; deadLetter?: string; maxReceiveCount?: number }>;
   } = {},
 ): Promise<FauxqsServer> {
-  const server = await startFauxqs({ port, host: "127.0.0.1", logger: false });
+  // fauxqs binds every interface; its `host` option only names the host inside queue URLs (default localhost).
+  const server = await startFauxqs({ port, logger: false });
   for (const bucket of resources.buckets ?? []) server.createBucket(bucket);
   for (const queue of resources.queues ?? []) {
     const attributes: Record<string, string> = { VisibilityTimeout: "180" };

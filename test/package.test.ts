@@ -4,7 +4,7 @@
  * routes, queues and scoped IAM the functions rely on.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -17,7 +17,11 @@ let template: { Resources: Record<string, { Type: string; Properties: Record<str
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "sls-package-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLS_TELEMETRY_DISABLED: "1",
+    SLS_NOTIFICATIONS_MODE: "off",
+  };
   // No credentials of any kind: packaging must not need AWS.
   for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
   await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
@@ -66,9 +70,14 @@ describe("serverless package", () => {
     expect(loaded.stdout.trim()).toBe("function");
 
     // Without configuration the cold start fails, naming each missing variable.
-    const failed = run(process.execPath, ["--input-type=module", "-e", load], { env: { PATH: process.env.PATH }, cwd: outDir });
+    const failed = run(process.execPath, ["--input-type=module", "-e", load], {
+      env: { PATH: process.env.PATH },
+      cwd: outDir,
+    });
     await expect(failed).rejects.toMatchObject({
-      stderr: expect.stringMatching(/DINGTALK_APP_KEY is required.*WEBHOOK_SECRET \(or WEBHOOK_SECRET_PARAMETER\) is required/s),
+      stderr: expect.stringMatching(
+        /DINGTALK_APP_KEY is required.*WEBHOOK_SECRET \(or WEBHOOK_SECRET_PARAMETER\) is required/s,
+      ),
     });
   });
 
@@ -82,21 +91,27 @@ describe("serverless package", () => {
     expect(mappings).toContainEqual(
       expect.objectContaining({ FunctionResponseTypes: ["ReportBatchItemFailures"], BatchSize: 10 }),
     );
-    const queue = template.Resources.SendLinkQueue?.Properties as { RedrivePolicy: { maxReceiveCount: number } };
+    const queue = template.Resources.SendLinkQueue?.Properties as {
+      RedrivePolicy: { maxReceiveCount: number };
+    };
     expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThan(0);
   });
 
   it("subscribes send-link to SendLinkRequested events on the bus", () => {
-    const rules = resourcesOfType("AWS::Events::Rule").map(([, r]) => r.Properties.EventPattern as Record<string, unknown>);
+    const rules = resourcesOfType("AWS::Events::Rule").map(
+      ([, r]) => r.Properties.EventPattern as Record<string, unknown>,
+    );
     expect(rules).toContainEqual(expect.objectContaining({ "detail-type": ["SendLinkRequested"] }));
   });
 
   it("grants no action on every resource", () => {
     const roles = resourcesOfType("AWS::IAM::Role");
     const statements = roles.flatMap(([, role]) =>
-      ((role.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>) ?? []).flatMap(
-        (policy) => policy.PolicyDocument.Statement,
-      ),
+      (
+        (role.Properties.Policies as Array<{
+          PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> };
+        }>) ?? []
+      ).flatMap((policy) => policy.PolicyDocument.Statement),
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {

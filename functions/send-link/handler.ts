@@ -13,4 +13,4 @@ const deps = lazy(() => createSendLinkDeps(settings));
 /** send-link: HTTP webhook (POST /webhooks/send-link), SQS and EventBridge → a file link in a conversation. */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event: unknown, context: Context) => handleSendLinkEvent(event, context, await deps()));
+  .handler(async (event: unknown, context: Context) => handleSendLinkEvent(event, context, deps));

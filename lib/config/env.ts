@@ -54,8 +54,8 @@ export type SecretSource =
   | { kind: "secretsmanager"; id: string };
 
 function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
-  const value = env[name];
-  const reference = env[`${name}_PARAMETER`];
+  const value = env[name] || undefined;
+  const reference = env[`${name}_PARAMETER`] || undefined;
   if (value && reference) {
     problems.push(`set either ${name} or ${name}_PARAMETER, not both`);
     return undefined;

@@ -28,13 +28,23 @@ export interface SendLinkEventDeps {
 export async function handleSendLinkEvent(
   event: unknown,
   context: Context,
-  deps: SendLinkEventDeps,
+  getDeps: () => Promise<SendLinkEventDeps>,
 ): Promise<HttpResult | SQSBatchResponse | SendFileLinkResult> {
-  deps.sendLinkOnce.registerLambdaContext(context);
   const trigger = detectTrigger(event);
+  if (trigger.kind === "http") {
+    // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
+    let deps: SendLinkEventDeps;
+    try {
+      deps = await getDeps();
+    } catch (error) {
+      return errorResponse(error, context.awsRequestId);
+    }
+    deps.sendLinkOnce.registerLambdaContext(context);
+    return handleHttp(trigger.event, context, deps);
+  }
+  const deps = await getDeps();
+  deps.sendLinkOnce.registerLambdaContext(context);
   switch (trigger.kind) {
-    case "http":
-      return handleHttp(trigger.event, context, deps);
     case "sqs":
       return processPartialResponse(
         trigger.event,
