@@ -59,6 +59,7 @@ type Tables8 = [
   Uint32Array,
 ];
 const LITTLE_ENDIAN = endianness() === "LE";
+const EMPTY_WORDS = new Uint32Array(0);
 const C64_HI: Uint32Array[] = [];
 const C64_LO: Uint32Array[] = [];
 function crc64Tables(): void {
@@ -114,7 +115,8 @@ class Crc64Nvme implements RunningCrc {
         hi = (hi >>> 8) ^ (h0[idx] as number);
       }
       const pairs = Math.floor((len - i) / 8);
-      const words = new Uint32Array(data.buffer, data.byteOffset + i, pairs * 2);
+      // (A view must start aligned even when empty: skip it when there are no whole words.)
+      const words = pairs > 0 ? new Uint32Array(data.buffer, data.byteOffset + i, pairs * 2) : EMPTY_WORDS;
       // Slicing-by-8: xor 8 bytes into the register, then one table lookup per byte.
       for (let j = 0; j < words.length; j += 2) {
         const x = lo ^ (words[j] as number);

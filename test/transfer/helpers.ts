@@ -1,0 +1,158 @@
+/** Test helpers: a real S3 emulator (fauxqs) with a call log, and download info from the real sandbox over HTTP. */
+import { createHash } from "node:crypto";
+import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
+import type { DownloadInfo, DownloadSource } from "../../lib/transfer/index.js";
+import type { Sandbox } from "../../sandbox/types.js";
+
+export const MiB = 1024 * 1024;
+
+export interface S3Call {
+  command: string;
+  uploadId?: string | undefined;
+  partNumber?: number | undefined;
+  ok?: boolean;
+  /** UploadId returned by CreateMultipartUpload. */
+  created?: string | undefined;
+}
+
+export interface S3Env {
+  server: FauxqsServer;
+  s3: S3Client;
+  bucket: string;
+  calls: S3Call[];
+  /** Multipart uploads created but neither completed nor aborted. */
+  leakedUploads(): string[];
+  /** Part numbers sent per upload, successful UploadPart calls only. */
+  partsSent(uploadId?: string): number[];
+  count(command: string): number;
+  close(): Promise<void>;
+}
+
+/** fauxqs in-process on an ephemeral port, and an S3 client configured as production's (path style, endpoint). */
+export async function startS3(bucket = "archive"): Promise<S3Env> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  server.createBucket(bucket);
+  const s3 = new S3Client({
+    endpoint: server.address,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const calls: S3Call[] = [];
+  // Log every command and its outcome: fauxqs has no ListMultipartUploads, so this is how a test proves
+  // that no upload was left behind.
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { UploadId?: string; PartNumber?: number };
+      const call: S3Call = {
+        command: context.commandName ?? "?",
+        uploadId: input.UploadId,
+        partNumber: input.PartNumber,
+      };
+      calls.push(call);
+      try {
+        const out = await next(args);
+        call.ok = true;
+        call.created = (out.output as { UploadId?: string }).UploadId;
+        return out;
+      } catch (err) {
+        call.ok = false;
+        throw err;
+      }
+    },
+    { step: "initialize", name: "transferTestCallLog" },
+  );
+  const ok = (c: S3Call, name: string) => c.command === name && c.ok;
+  return {
+    server,
+    s3,
+    bucket,
+    calls,
+    leakedUploads() {
+      const created = calls
+        .filter((c) => ok(c, "CreateMultipartUploadCommand"))
+        .map((c) => c.created as string);
+      const ended = new Set(
+        calls
+          .filter((c) => ok(c, "CompleteMultipartUploadCommand") || ok(c, "AbortMultipartUploadCommand"))
+          .map((c) => c.uploadId),
+      );
+      return created.filter((id) => !ended.has(id));
+    },
+    partsSent(uploadId) {
+      return calls
+        .filter((c) => ok(c, "UploadPartCommand") && (uploadId === undefined || c.uploadId === uploadId))
+        .map((c) => c.partNumber as number);
+    },
+    count(command) {
+      return calls.filter((c) => c.command === command).length;
+    },
+    async close() {
+      s3.destroy();
+      await server.stop();
+    },
+  };
+}
+
+/** sha256 and length of the object under key, or undefined when there is none. */
+export async function readBack(
+  env: S3Env,
+  key: string,
+): Promise<{ sha256: string; size: number } | undefined> {
+  try {
+    const res = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } catch (err) {
+    if ((err as { name?: string }).name === "NoSuchKey") return undefined;
+    throw err;
+  }
+}
+
+export async function exists(env: S3Env, key: string): Promise<boolean> {
+  try {
+    await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === "NotFound") return false;
+    throw err;
+  }
+}
+
+/**
+ * A DownloadSource that asks the sandbox over its real HTTP API, as the DingTalk client will (kept here so
+ * these tests do not depend on lib/dingtalk, built in parallel). Counts its calls.
+ */
+export function sandboxSource(sb: Sandbox, dentryId: string): DownloadSource & { calls: number } {
+  const source = {
+    calls: 0,
+    async getDownloadInfo(): Promise<DownloadInfo> {
+      source.calls++;
+      const tokenRes = await fetch(`${sb.url}/v1.0/oauth2/accessToken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ appKey: "sandbox", appSecret: "sandbox-secret" }),
+      });
+      const { accessToken } = (await tokenRes.json()) as { accessToken: string };
+      const res = await fetch(
+        `${sb.url}/v1.0/storage/spaces/sandbox-space/dentries/${dentryId}/downloadInfos/query?unionId=sandbox-union`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": accessToken },
+          body: JSON.stringify({ option: { preferIntranet: false } }),
+        },
+      );
+      if (res.status !== 200) throw new Error(`downloadInfos/query answered ${res.status}`);
+      const body = (await res.json()) as { headerSignatureInfo: DownloadInfo };
+      const { resourceUrls, headers, expirationSeconds } = body.headerSignatureInfo;
+      return { resourceUrls, headers, expirationSeconds };
+    },
+  };
+  return source;
+}
