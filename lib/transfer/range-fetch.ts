@@ -133,7 +133,10 @@ export async function openRange(req: RangeRequest): Promise<PartTap> {
     return Array.isArray(v) ? v[0] : v;
   };
   const refuse = (problem: FetchProblem): never => {
-    res.body.destroy(); // do not read an error body we will not use; frees the socket
+    // Do not read a body we will not use (it may be a whole file). Destroying it makes undici emit an
+    // abort error, expected here, so swallow it.
+    res.body.on("error", () => {});
+    res.body.destroy();
     throw problem;
   };
 
@@ -180,6 +183,7 @@ export async function openRange(req: RangeRequest): Promise<PartTap> {
   const tap = new PartTap(expected, req.algorithm, req.onBytes);
   // Errors of the socket (reset, BodyTimeoutError on a stall) end the tap with a retryable problem.
   res.body.on("error", (err: Error) => {
+    if (tap.destroyed) return; // we destroyed the body ourselves after the tap closed
     tap.destroy(
       tap.fail(new FetchProblem("retryable", `reading ${where} failed: ${describe(err)}`, status, err)),
     );

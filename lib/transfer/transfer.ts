@@ -219,6 +219,8 @@ export async function transferToS3(opts: TransferOptions): Promise<TransferResul
   };
 
   try {
+    // Download info first: a refused host or a failing DingTalk fails before anything is created in S3.
+    await run.src.fresh((opts.expiryMarginSeconds ?? 60) * 1000);
     if (plan.mode === "single") {
       await dropStaleCheckpoint(run, undefined);
       return await single(run);
