@@ -1,0 +1,326 @@
+/**
+ * archiveFile: copy one DingTalk file version into S3, once.
+ *
+ *   getDentry ─► refuse folders ─► key ─► HeadObject: that version already there? ─► "skipped"
+ *             ─► download info (fileArchived → ArchiveRetryLater) ─► transferToS3 (resumes a checkpoint)
+ *             ─► "archived" (or "paused" when shouldStop() said time is up: call again to continue)
+ *
+ * A plain function: every client and setting comes in `deps`, so a Lambda, the CLI, tests and the benchmark
+ * call it the same way.
+ */
+import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import type { ArchiveConfig, TransferConfig } from "../config";
+import type { Dentry, DingTalkClient, Logger } from "../dingtalk";
+import {
+  type CheckpointStore,
+  type ChecksumAlgorithm,
+  type CompletedTransfer,
+  type PausedTransfer,
+  type TransferEvent,
+  type TransferProgress,
+  transferToS3,
+} from "../transfer";
+import { dingTalkId, fileVersion } from "../triggers/schema";
+import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
+import { archiveKey } from "./key";
+import { contentTypeFor, META, objectMetadata } from "./metadata";
+import { dingTalkSource, probeSize } from "./source";
+
+export const archiveRequestSchema = z.strictObject({
+  spaceId: dingTalkId(),
+  dentryId: dingTalkId(),
+  unionId: dingTalkId().optional(),
+  /** A specific DingTalk version; default the current one. */
+  version: fileVersion.optional(),
+});
+
+export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
+
+export interface ArchiveDeps {
+  dingtalk: Pick<DingTalkClient, "getDentry" | "getFileDownloadInfo">;
+  /** Configured as production's: region, and the endpoint + path-style addressing when one is set. */
+  s3: S3Client;
+  archive: ArchiveConfig;
+  /** Part size, concurrency and allowed download hosts; allowHttpHosts only for a local sandbox. */
+  transfer: TransferConfig & { allowHttpHosts?: readonly string[] | undefined };
+  /** Completed parts of unfinished uploads: a file store for the CLI, an S3 store for Lambda. */
+  checkpoints: CheckpointStore;
+  /** DINGTALK_UNION_ID: the operator when a request names none. */
+  defaultUnionId?: string | undefined;
+  /** Checked before each part: true = finish the parts in flight, save the checkpoint, return "paused". */
+  shouldStop?: (() => boolean) | undefined;
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  logger?: Logger | undefined;
+}
+
+interface ResultBase {
+  bucket: string;
+  key: string;
+  /** Bytes of the file version. */
+  size: number;
+  /** The DingTalk version archived. */
+  version: number;
+  /** Wall time of this call. */
+  seconds: number;
+}
+
+export interface ArchiveChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64, as S3 shows it: the full-object CRC, comparable with any other copy of the file. */
+  value: string;
+}
+
+export interface ArchivedResult extends ResultBase {
+  status: "archived";
+  etag: string;
+  versionId: string | undefined;
+  checksum: ArchiveChecksum;
+  /** Parts taken over from the checkpoint of an earlier, interrupted attempt. */
+  resumedParts: number;
+  /** Bytes downloaded more than once in this call (retried ranges). */
+  bytesResent: number;
+}
+
+export interface SkippedResult extends ResultBase {
+  status: "skipped";
+  etag: string | undefined;
+  versionId: string | undefined;
+  /** As S3 answers it; undefined when the object has no full-object checksum (it was not stored by us). */
+  checksum: ArchiveChecksum | undefined;
+}
+
+export interface PausedResult extends ResultBase {
+  status: "paused";
+  partsDone: number;
+  partsTotal: number;
+  bytesDone: number;
+}
+
+export type ArchiveResult = ArchivedResult | SkippedResult | PausedResult;
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): Promise<ArchiveResult> {
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
+  const log = deps.logger ?? silent;
+  const { spaceId, dentryId } = request;
+  const where = `archiving ${spaceId}/${dentryId}${request.version ? ` v${request.version}` : ""}`;
+  try {
+    const unionId = request.unionId ?? deps.defaultUnionId;
+    if (!unionId) {
+      throw new ArchiveError({
+        code: ARCHIVE_CODES.missingUnionId,
+        message: `${where}: unionId is required: the request names none and DINGTALK_UNION_ID is not set`,
+      });
+    }
+    const dentry = await deps.dingtalk.getDentry({ unionId, spaceId, dentryId });
+    const version = chooseVersion(request, dentry, where);
+    const isCurrent = version === dentry.version;
+    const { bucket } = deps.archive;
+    const key = buildKey(deps.archive.prefix, spaceId, dentryId, version, dentry.name, where);
+    const base = { bucket, key, version };
+
+    const existing = await findArchived(deps.s3, bucket, key, version, isCurrent ? dentry.size : undefined);
+    if (existing) {
+      log.info("already archived", { spaceId, dentryId, version, bucket, key });
+      return {
+        status: "skipped",
+        ...base,
+        size: existing.ContentLength ?? 0,
+        etag: existing.ETag,
+        versionId: existing.VersionId,
+        checksum: checksumOf(existing),
+        seconds: seconds(),
+      };
+    }
+
+    const source = dingTalkSource(deps.dingtalk, { unionId, spaceId, dentryId, version });
+    const info = await source.first();
+    const hosts = {
+      allowedHosts: deps.transfer.downloadAllowedHosts,
+      allowHttpHosts: deps.transfer.allowHttpHosts ?? [],
+    };
+    const size = isCurrent ? (dentry.size as number) : await probeSize(info, hosts);
+    if (size === undefined) {
+      throw new ArchiveError({
+        code: ARCHIVE_CODES.incompleteDentry,
+        message: `${where}: the file host did not tell the size of version ${version}`,
+        retryable: true,
+      });
+    }
+
+    const facts = {
+      spaceId,
+      dentryId,
+      version,
+      name: dentry.name,
+      size,
+      // getDentry describes the current version only: an older version's time is not known here.
+      modifiedTime: isCurrent ? dentry.modifiedTime : undefined,
+      creatorId: dentry.creatorId,
+    };
+    const result = await transferToS3({
+      s3: deps.s3,
+      bucket,
+      key,
+      size,
+      contentType: contentTypeFor(dentry.name),
+      metadata: objectMetadata(facts),
+      source,
+      sourceVersion: version,
+      ...hosts,
+      partSize: deps.transfer.partSize,
+      concurrency: deps.transfer.concurrency,
+      checkpoint: deps.checkpoints,
+      shouldStop: deps.shouldStop,
+      onProgress: deps.onProgress,
+      onEvent: (event) => logEvent(log, event, key),
+    });
+    if (result.status === "paused") return paused(result, { ...base, size }, seconds(), log);
+    return archived(result, base, seconds(), log);
+  } catch (error) {
+    const failure = toArchiveError(error, where);
+    log.warn("archive failed", {
+      spaceId,
+      dentryId,
+      code: failure.code,
+      requestId: failure.requestId,
+      retryable: failure.retryable,
+    });
+    throw failure;
+  }
+}
+
+function chooseVersion(request: ArchiveRequest, dentry: Dentry, where: string): number {
+  if (dentry.type !== "FILE") {
+    throw new ArchiveError({
+      code: ARCHIVE_CODES.notAFile,
+      message: `${where}: "${dentry.name}" is a folder; only files can be archived (archive its files one by one)`,
+    });
+  }
+  const version = request.version ?? dentry.version;
+  if (version === undefined) {
+    throw new ArchiveError({
+      code: ARCHIVE_CODES.incompleteDentry,
+      message: `${where}: DingTalk's answer has no version for "${dentry.name}", and the request names none`,
+    });
+  }
+  return version;
+}
+
+function buildKey(
+  prefix: string,
+  spaceId: string,
+  dentryId: string,
+  version: number,
+  name: string,
+  where: string,
+): string {
+  try {
+    return archiveKey({ prefix, spaceId, dentryId, version, name });
+  } catch (error) {
+    throw new ArchiveError({
+      code: ARCHIVE_CODES.invalidKey,
+      message: `${where}: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The object under `key` if it already holds this version: our metadata names the version and a size that
+ * matches the object's (and DingTalk's size, when known). Anything else under the key is archived over.
+ */
+async function findArchived(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  version: number,
+  expectedSize: number | undefined,
+): Promise<HeadObjectCommandOutput | undefined> {
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (error as Error).name === "NotFound") return undefined;
+    throw new ArchiveError({
+      code: ARCHIVE_CODES.s3,
+      message: `looking for s3://${bucket}/${key} failed: ${(error as Error).name} (HTTP ${status ?? "none"})`,
+      status,
+      retryable: status === undefined || status >= 500 || status === 429,
+      cause: error,
+    });
+  }
+  const meta = head.Metadata ?? {};
+  const size = head.ContentLength;
+  const same =
+    meta[META.version] === String(version) &&
+    meta[META.size] === String(size) &&
+    (expectedSize === undefined || size === expectedSize);
+  return same ? head : undefined;
+}
+
+function checksumOf(head: HeadObjectCommandOutput): ArchiveChecksum | undefined {
+  if (head.ChecksumType !== undefined && head.ChecksumType !== "FULL_OBJECT") return undefined;
+  if (head.ChecksumCRC32) return { algorithm: "CRC32", value: head.ChecksumCRC32 };
+  if (head.ChecksumCRC64NVME) return { algorithm: "CRC64NVME", value: head.ChecksumCRC64NVME };
+  return undefined;
+}
+
+function archived(
+  t: CompletedTransfer,
+  base: { bucket: string; key: string; version: number },
+  seconds: number,
+  log: Logger,
+): ArchivedResult {
+  const result: ArchivedResult = {
+    status: "archived",
+    ...base,
+    size: t.size,
+    etag: t.etag,
+    versionId: t.versionId,
+    checksum: { algorithm: t.checksumAlgorithm, value: t.checksum },
+    resumedParts: t.resumedParts,
+    bytesResent: t.bytesResent,
+    seconds,
+  };
+  log.info("archived", {
+    bucket: result.bucket,
+    key: result.key,
+    size: result.size,
+    method: t.method,
+    parts: t.parts,
+    resumedParts: t.resumedParts,
+    bytesResent: t.bytesResent,
+    seconds,
+  });
+  return result;
+}
+
+function paused(
+  t: PausedTransfer,
+  base: { bucket: string; key: string; version: number; size: number },
+  seconds: number,
+  log: Logger,
+): PausedResult {
+  log.info("archive paused", { key: base.key, partsDone: t.partsDone, partsTotal: t.partsTotal });
+  return {
+    status: "paused",
+    ...base,
+    partsDone: t.partsDone,
+    partsTotal: t.partsTotal,
+    bytesDone: t.bytesDone,
+    seconds,
+  };
+}
+
+/** The engine's recoverable events as log lines (they never hold a signed URL's query). */
+function logEvent(log: Logger, event: TransferEvent, key: string): void {
+  if (event.type === "resume") log.info("resuming from checkpoint", { key, ...event });
+  else if (event.type === "retry" || event.type === "refresh")
+    log.debug(`transfer ${event.type}`, { key, ...event });
+  else log.warn(`transfer ${event.type}`, { key, ...event });
+}

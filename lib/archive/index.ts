@@ -1,0 +1,31 @@
+/** Archive one DingTalk file version into S3: skip-if-archived, key + metadata, resume from a checkpoint. */
+export {
+  type ArchiveChecksum,
+  type ArchiveDeps,
+  type ArchivedResult,
+  type ArchiveRequest,
+  type ArchiveResult,
+  archiveFile,
+  archiveRequestSchema,
+  type PausedResult,
+  type SkippedResult,
+} from "./archive-file";
+export {
+  ARCHIVE_CODES,
+  ArchiveError,
+  type ArchiveErrorInit,
+  ArchiveRetryLater,
+  isArchiveRetryLater,
+  toArchiveError,
+} from "./errors";
+export { type ArchiveKeyInput, archiveKey, FALLBACK_NAME, S3_MAX_KEY_BYTES, safeName } from "./key";
+export {
+  asciiSafe,
+  contentTypeFor,
+  DEFAULT_CONTENT_TYPE,
+  META,
+  objectMetadata,
+  readMetadataValue,
+  S3_MAX_METADATA_BYTES,
+  type SourceFacts,
+} from "./metadata";
