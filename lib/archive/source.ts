@@ -64,7 +64,9 @@ export async function probeSize(info: DownloadInfo, policy: HostPolicy): Promise
         const value = res.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
-      res.body.destroy(); // headers are all we need (a 200 may be the whole file)
+      // Headers are all we need (a 200 may be the whole file); destroying the body emits an abort error.
+      res.body.on("error", () => {});
+      res.body.destroy();
       const total = /^bytes \d+-\d+\/(\d+)$/.exec(header("content-range") ?? "")?.[1];
       if (res.statusCode === 206 && total !== undefined) return Number(total);
       // OSS answers an unsatisfiable range (a 0-byte file) with 200 and the whole file.
