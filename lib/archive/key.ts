@@ -53,14 +53,17 @@ export function archiveKey(input: ArchiveKeyInput): string {
  * "", "." and ".." → "_"; cut at a grapheme boundary, keeping a short extension, when too long.
  */
 export function safeName(name: string, maxBytes: number = S3_MAX_KEY_BYTES): string {
-  if (!Number.isInteger(maxBytes) || maxBytes < 1)
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
     throw new RangeError(`maxBytes must be ≥ 1, got ${maxBytes}`);
-  let clean = wellFormed(name)
-    .normalize("NFC")
-    .replace(UNSAFE_CHARS, "_")
-    .replace(/^\s+|\s+$/gu, "");
-  if (clean === "" || clean === "." || clean === "..") clean = FALLBACK_NAME;
-  return truncateName(clean, maxBytes);
+  }
+  const clean = wellFormed(name).normalize("NFC").replace(UNSAFE_CHARS, "_").trim();
+  // Checked again after cutting: "ab ." cut to "ab " or "..x" cut to ".." must not slip through.
+  const cut = truncateName(usable(clean), maxBytes).trimEnd();
+  return usable(cut);
+}
+
+function usable(name: string): string {
+  return name === "" || name === "." || name === ".." ? FALLBACK_NAME : name;
 }
 
 /**

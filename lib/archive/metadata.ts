@@ -154,5 +154,9 @@ export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 export function contentTypeFor(name: string): string {
   const dot = name.lastIndexOf(".");
   if (dot <= 0 || dot === name.length - 1) return DEFAULT_CONTENT_TYPE;
-  return CONTENT_TYPES[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
+  const extension = name.slice(dot + 1).toLowerCase();
+  // Own keys only: "x.__proto__" or "x.constructor" must not find Object.prototype's.
+  return Object.hasOwn(CONTENT_TYPES, extension)
+    ? (CONTENT_TYPES[extension] as string)
+    : DEFAULT_CONTENT_TYPE;
 }
