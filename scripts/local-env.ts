@@ -21,6 +21,8 @@ export const LOCAL_IDEMPOTENCY_TABLE = "dingtalk-file-bridge-idempotency";
 export const LOCAL_QUEUES = {
   sendLink: `dingtalk-file-bridge-${LOCAL_STAGE}-send-link`,
   sendLinkDeadLetter: `dingtalk-file-bridge-${LOCAL_STAGE}-send-link-dlq`,
+  archive: `dingtalk-file-bridge-${LOCAL_STAGE}-archive`,
+  archiveDeadLetter: `dingtalk-file-bridge-${LOCAL_STAGE}-archive-dlq`,
 };
 
 /** Whether real DingTalk credentials were given; without them the local stack uses the sandbox. */
@@ -55,6 +57,11 @@ export function localFunctionEnv(env: NodeJS.ProcessEnv = process.env): Record<s
     DOWNLOAD_ALLOWED_HOSTS: pick(
       "DOWNLOAD_ALLOWED_HOSTS",
       real ? "*.dingtalk.com,*.aliyuncs.com" : `127.0.0.1:${LOCAL_PORTS.sandbox}`,
+    ),
+    // The sandbox serves plain http; real DingTalk's signed URLs are https only.
+    DOWNLOAD_ALLOW_HTTP_HOSTS: pick(
+      "DOWNLOAD_ALLOW_HTTP_HOSTS",
+      real ? "" : `127.0.0.1:${LOCAL_PORTS.sandbox}`,
     ),
     POWERTOOLS_LOG_LEVEL: pick("POWERTOOLS_LOG_LEVEL", "INFO"),
   };

@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   }
   const emulator = await startLocalEmulator(LOCAL_PORTS.emulator, {
     buckets: [LOCAL_BUCKET],
-    queues: [{ name: LOCAL_QUEUES.sendLink, deadLetter: LOCAL_QUEUES.sendLinkDeadLetter }],
+    queues: [
+      { name: LOCAL_QUEUES.sendLink, deadLetter: LOCAL_QUEUES.sendLinkDeadLetter },
+      { name: LOCAL_QUEUES.archive, deadLetter: LOCAL_QUEUES.archiveDeadLetter, maxReceiveCount: 5 },
+    ],
   });
   stops.push(() => emulator.stop());
   console.log(`S3/SQS emulator: ${emulator.address} (bucket ${LOCAL_BUCKET})`);

@@ -198,6 +198,8 @@ export interface TransferConfig {
   concurrency: number;
   /** Hosts (host[:port] or *.suffix) that signed download URLs may point at. */
   downloadAllowedHosts: string[];
+  /** Of those, the ones plain http is accepted for: only a local sandbox (`DOWNLOAD_ALLOW_HTTP_HOSTS`). */
+  allowHttpHosts: string[];
 }
 
 export function loadTransferConfig(env: Env = process.env): TransferConfig {
@@ -208,6 +210,7 @@ export function loadTransferConfig(env: Env = process.env): TransferConfig {
       TRANSFER_PART_SIZE: positiveInt(5 * MiB, 5 * 1024 * MiB).default(8 * MiB),
       TRANSFER_CONCURRENCY: positiveInt(1, 64).default(8),
       DOWNLOAD_ALLOWED_HOSTS: csv.optional(),
+      DOWNLOAD_ALLOW_HTTP_HOSTS: csv.optional(),
     },
     problems,
   );
@@ -215,6 +218,34 @@ export function loadTransferConfig(env: Env = process.env): TransferConfig {
     partSize: section.TRANSFER_PART_SIZE,
     concurrency: section.TRANSFER_CONCURRENCY,
     downloadAllowedHosts: section.DOWNLOAD_ALLOWED_HOSTS ?? DEFAULT_DOWNLOAD_ALLOWED_HOSTS,
+    allowHttpHosts: section.DOWNLOAD_ALLOW_HTTP_HOSTS ?? [],
+  }));
+}
+
+export interface ArchiveQueueConfig {
+  /** The archive job queue: webhooks and events enqueue here; paused and deferred jobs return here. */
+  queueUrl: string;
+  /** Where permanently failed jobs go, with their reason. */
+  deadLetterQueueUrl: string;
+  /** Stop starting parts when the invocation has less than this left, seconds. */
+  stopMarginSeconds: number;
+}
+
+export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConfig {
+  const problems: string[] = [];
+  const section = parseSection(
+    env,
+    {
+      ARCHIVE_QUEUE_URL: httpUrl,
+      ARCHIVE_DLQ_URL: httpUrl,
+      ARCHIVE_STOP_MARGIN_SECONDS: positiveInt(10, 600).default(90),
+    },
+    problems,
+  );
+  return finish(problems, () => ({
+    queueUrl: section.ARCHIVE_QUEUE_URL,
+    deadLetterQueueUrl: section.ARCHIVE_DLQ_URL,
+    stopMarginSeconds: section.ARCHIVE_STOP_MARGIN_SECONDS,
   }));
 }
 

@@ -1,13 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { SendFileLinkResult } from "../dingtalk";
-import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
+import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
-import { verifyWebhook } from "../webhooks/verify";
+import { receiveWebhook } from "../webhooks/receive";
 import { type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
 export interface SendLinkEventDeps {
@@ -71,11 +71,10 @@ export async function handleSendLinkEvent(
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
   try {
-    const body = readBody(event, deps.maxBodyBytes);
-    const webhook = verifyWebhook(deps.webhookSecret, body, event.headers);
-    const request = parseOrThrow(sendLinkRequestSchema, parseJsonBody(webhook.body), "send-link request");
-    const result = await deps.sendLinkOnce({ key: webhook.id, request });
-    logger.info("link sent", { webhookId: webhook.id, spaceId: request.spaceId, dentryId: request.dentryId });
+    const webhook = { secret: deps.webhookSecret, maxBodyBytes: deps.maxBodyBytes };
+    const { id, request } = receiveWebhook(event, webhook, sendLinkRequestSchema, "send-link request");
+    const result = await deps.sendLinkOnce({ key: id, request });
+    logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);
   } catch (error) {
     return errorResponse(error, context.awsRequestId);

@@ -104,6 +104,7 @@ describe("loadTransferConfig", () => {
       partSize: 8 * 1024 * 1024,
       concurrency: 8,
       downloadAllowedHosts: ["*.dingtalk.com", "*.aliyuncs.com"],
+      allowHttpHosts: [],
     });
   });
 
