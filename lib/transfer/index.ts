@@ -36,6 +36,7 @@ export type { DownloadInfo, DownloadSource } from "./source.js";
 export {
   type BodyMode,
   type CompletedTransfer,
+  chooseBodyMode,
   DEFAULT_CONCURRENCY,
   MAX_BUFFERED_BYTES,
   type PausedTransfer,

@@ -38,6 +38,9 @@ export async function startS3(bucket = "archive"): Promise<S3Env> {
     region: "us-east-1",
     forcePathStyle: true,
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    // Without a logger the SDK prints "An error was encountered in a non-retryable streaming request." to the
+    // console whenever a streamed part fails, which the fault tests do on purpose.
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
   });
   const calls: S3Call[] = [];
   // Log every command and its outcome: fauxqs has no ListMultipartUploads, so this is how a test proves

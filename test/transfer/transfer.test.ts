@@ -177,6 +177,19 @@ describe("faults on the file host, one at a time", () => {
     expect(env.leakedUploads()).toEqual([]);
   });
 
+  it("the fallback's streamed GET failing mid-way → lib-storage aborts its upload, the GET is retried", async () => {
+    sandbox.addFaults(
+      { api: "file", kind: "ignoreRange" },
+      { api: "file", kind: "truncate", afterBytes: 12 * MiB, times: 2 },
+    );
+    const { result, key, events } = await run("twenty.bin", { concurrency: 1 });
+    expect(completed(result).method).toBe("stream");
+    // The retry is of the whole file (no part number): the fallback's GET was truncated.
+    expect(events).toContainEqual(expect.objectContaining({ type: "retry", partNumber: undefined }));
+    await expectExact(key, "twenty.bin");
+    expect(env.leakedUploads()).toEqual([]);
+  });
+
   it("a URL refused as expired (403) → fresh download info, the remaining parts continue", async () => {
     sandbox.addFaults({ api: "file", kind: "urlExpired", times: 2 });
     const { result, key, source, events } = await run("twenty.bin");
