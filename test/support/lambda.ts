@@ -8,8 +8,11 @@ export function sampleEvent<T>(name: string): T {
 }
 
 let invocation = 0;
-/** A Lambda context as the runtime passes it; remaining time is fixed since nothing here times out. */
-export function lambdaContext(functionName = "dingtalk-file-bridge-dev-sendLink"): Context {
+/** A Lambda context as the runtime passes it, with a fixed remaining time (25 s unless given). */
+export function lambdaContext(
+  functionName = "dingtalk-file-bridge-dev-sendLink",
+  remainingMs = 25_000,
+): Context {
   invocation += 1;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -20,7 +23,7 @@ export function lambdaContext(functionName = "dingtalk-file-bridge-dev-sendLink"
     awsRequestId: `req-${invocation}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "test",
-    getRemainingTimeInMillis: () => 25_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -31,9 +34,9 @@ export function lambdaContext(functionName = "dingtalk-file-bridge-dev-sendLink"
 export function signedHttpEvent(
   secret: string,
   body: string,
-  options: { id?: string; at?: Date; headers?: Record<string, string> } = {},
+  options: { id?: string; at?: Date; headers?: Record<string, string>; sample?: string } = {},
 ): APIGatewayProxyEventV2 {
-  const event = sampleEvent<APIGatewayProxyEventV2>("send-link.http.json");
+  const event = sampleEvent<APIGatewayProxyEventV2>(options.sample ?? "send-link.http.json");
   const signature = signWebhook(
     secret,
     options.id ?? `msg_${Math.random().toString(36).slice(2)}`,

@@ -1,0 +1,245 @@
+/**
+ * The archive function's handler, invoked as Lambda would, against real servers: the DingTalk sandbox,
+ * fauxqs for S3 and SQS, dynalite for idempotency records. Nothing is mocked.
+ */
+import { createHash } from "node:crypto";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type {
+  APIGatewayProxyStructuredResultV2,
+  EventBridgeEvent,
+  Handler,
+  SQSBatchResponse,
+  SQSEvent,
+} from "aws-lambda";
+import type { FauxqsServer } from "fauxqs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sha256OfGenerated } from "../../sandbox/content";
+import { type Sandbox, startSandbox } from "../../sandbox/server";
+import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
+
+const secret = `whsec_${Buffer.from("archive-test-secret").toString("base64")}`;
+const MiB = 1024 * 1024;
+const bucket = "archive-fn-test";
+const queue = "archive-jobs";
+const deadLetters = "archive-jobs-dlq";
+const bigFile = { name: "big.bin", size: 12 * MiB + 7, seed: "archive-fn-big" };
+
+let sandbox: Sandbox;
+let emulator: FauxqsServer;
+let dynamo: LocalDynamo;
+let handler: Handler;
+let s3: S3Client;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, generatedFiles: [bigFile] });
+  emulator = await startLocalEmulator(0, {
+    buckets: [bucket],
+    queues: [{ name: queue }, { name: deadLetters }],
+  });
+  dynamo = await startLocalDynamo(0, "idempotency");
+  const host = new URL(sandbox.url).host;
+  Object.assign(process.env, {
+    DINGTALK_API_BASE: sandbox.url,
+    DINGTALK_APP_KEY: "sandbox",
+    DINGTALK_APP_SECRET: "sandbox-secret",
+    DINGTALK_UNION_ID: "sandbox-union",
+    WEBHOOK_SECRET: secret,
+    IDEMPOTENCY_TABLE: "idempotency",
+    ARCHIVE_BUCKET: bucket,
+    ARCHIVE_PREFIX: "dingtalk",
+    ARCHIVE_QUEUE_URL: `${emulator.address}/000000000000/${queue}`,
+    ARCHIVE_DLQ_URL: `${emulator.address}/000000000000/${deadLetters}`,
+    TRANSFER_PART_SIZE: String(5 * MiB),
+    TRANSFER_CONCURRENCY: "2",
+    ARCHIVE_STOP_MARGIN_SECONDS: "10",
+    DOWNLOAD_ALLOWED_HOSTS: host,
+    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
+    AWS_ENDPOINT_URL_S3: emulator.address,
+    AWS_ENDPOINT_URL_SQS: emulator.address,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+  });
+  s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
+  handler = (await import("../../functions/archive/handler")).handler as Handler;
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await sandbox?.close();
+  await emulator?.stop();
+  await dynamo?.stop();
+});
+
+beforeEach(() => {
+  sandbox.clearFaults();
+  emulator.reset();
+});
+
+const invoke = async <T>(event: unknown, remainingMs?: number) =>
+  (await handler(
+    event,
+    lambdaContext("dingtalk-file-bridge-dev-archive", remainingMs),
+    () => undefined,
+  )) as T;
+
+/** Messages waiting in a queue (ready or delayed), parsed. */
+function messagesIn(name: string): Array<{ body: Record<string, unknown>; delayed: boolean }> {
+  const state = emulator.inspectQueue(name);
+  if (!state) throw new Error(`no queue ${name}`);
+  return [
+    ...state.messages.ready.map((m) => ({ body: JSON.parse(m.body), delayed: false })),
+    ...state.messages.delayed.map((m) => ({ body: JSON.parse(m.body), delayed: true })),
+  ];
+}
+
+function sqsEventOf(...bodies: unknown[]): SQSEvent {
+  const template = sampleEvent<SQSEvent>("archive.sqs.json").Records[0] as SQSEvent["Records"][number];
+  return {
+    Records: bodies.map((body, i) => ({ ...template, messageId: `m-${i}`, body: JSON.stringify(body) })),
+  };
+}
+
+async function objectSha256(key: string): Promise<string> {
+  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const hash = createHash("sha256");
+  for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+const bigId = () => sandbox.dentryIdByPath(bigFile.name) as string;
+
+describe("POST /webhooks/archive", () => {
+  it("queues the job and answers 202 with its id; a redelivered webhook-id queues nothing more", async () => {
+    const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId() });
+    const event = () => signedHttpEvent(secret, body, { id: "msg_archive_1", sample: "archive.http.json" });
+    const first = await invoke<APIGatewayProxyStructuredResultV2>(event());
+    const second = await invoke<APIGatewayProxyStructuredResultV2>(event());
+    expect(first.statusCode).toBe(202);
+    const answer = JSON.parse(first.body as string);
+    expect(answer).toEqual({ jobId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "queued" });
+    expect(second.body).toBe(first.body);
+    expect(messagesIn(queue).map((m) => m.body)).toEqual([
+      { spaceId: "sandbox-space", dentryId: bigId(), jobId: answer.jobId },
+    ]);
+    expect(sandbox.calls().file).toBe(0);
+  });
+
+  it("refuses a bad signature (401) and a bad version (400 naming it), queueing nothing", async () => {
+    const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId(), version: -1 });
+    const bad = await invoke<APIGatewayProxyStructuredResultV2>(
+      signedHttpEvent(secret, body, { sample: "archive.http.json" }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body as string).error.message).toMatch(/version/);
+    const unsigned = await invoke<APIGatewayProxyStructuredResultV2>(
+      signedHttpEvent(`whsec_${Buffer.from("wrong").toString("base64")}`, body, {
+        sample: "archive.http.json",
+      }),
+    );
+    expect(unsigned.statusCode).toBe(401);
+    expect(messagesIn(queue)).toEqual([]);
+  });
+});
+
+describe("the archive worker (SQS)", () => {
+  it("archives a queued job byte-exact under the prefix", async () => {
+    const result = await invoke<SQSBatchResponse>(
+      sqsEventOf({ spaceId: "sandbox-space", dentryId: bigId() }),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    const key = `dingtalk/sandbox-space/${bigId()}/v1/big.bin`;
+    expect(await objectSha256(key)).toBe(await sha256OfGenerated(bigFile.seed, bigFile.size));
+  });
+
+  it("pauses a job short of time, requeues it, and the next run resumes without re-sending parts", async () => {
+    const file = { name: "paused.bin", size: 11 * MiB, seed: "archive-fn-paused" };
+    const dentryId = sandbox.putGeneratedFile(file);
+    // Remaining time under the 10 s stop margin: the worker starts no part, checkpoints, requeues.
+    await invoke<SQSBatchResponse>(
+      sqsEventOf({ spaceId: "sandbox-space", dentryId, jobId: "job-paused" }),
+      5_000,
+    );
+    const requeued = messagesIn(queue);
+    expect(requeued.map((m) => m.body)).toEqual([
+      { spaceId: "sandbox-space", dentryId, jobId: "job-paused" },
+    ]);
+
+    emulator.reset();
+    const result = await invoke<SQSBatchResponse>(sqsEventOf(requeued[0]?.body));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(messagesIn(queue)).toEqual([]);
+    const key = `dingtalk/sandbox-space/${dentryId}/v1/paused.bin`;
+    expect(await objectSha256(key)).toBe(await sha256OfGenerated(file.seed, file.size));
+  });
+
+  it("sends a file DingTalk is unarchiving back to the queue with a delay, not to failure", async () => {
+    sandbox.addFaults({ api: "downloadInfo", kind: "fileArchived" });
+    const dentryId = sandbox.putGeneratedFile({ name: "cold.bin", size: 1000, seed: "cold" });
+    const result = await invoke<SQSBatchResponse>(sqsEventOf({ spaceId: "sandbox-space", dentryId }));
+    expect(result.batchItemFailures).toEqual([]);
+    const waiting = messagesIn(queue);
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]?.delayed).toBe(true);
+    expect(messagesIn(deadLetters)).toEqual([]);
+  });
+
+  it("dead-letters permanent failures and malformed jobs with their reason; the rest of the batch succeeds", async () => {
+    const good = sandbox.putGeneratedFile({ name: "good.txt", size: 10, seed: "good" });
+    const result = await invoke<SQSBatchResponse>(
+      sqsEventOf(
+        { spaceId: "sandbox-space", dentryId: "404404404" },
+        { spaceId: "sandbox-space" },
+        { spaceId: "sandbox-space", dentryId: good },
+      ),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    // Records run concurrently: order the dead letters by their code.
+    const dead = messagesIn(deadLetters)
+      .map((m) => m.body as { error: { code: string } })
+      .sort((a, b) => (a.error.code < b.error.code ? -1 : 1));
+    expect(dead).toHaveLength(2);
+    expect(dead[0]).toMatchObject({
+      error: { code: "InvalidJob", message: expect.stringMatching(/dentryId/) },
+    });
+    expect(dead[1]).toMatchObject({
+      job: { dentryId: "404404404" },
+      error: { code: "dentryNotExist", requestId: expect.any(String) },
+    });
+    expect(await objectSha256(`dingtalk/sandbox-space/${good}/v1/good.txt`)).toBe(
+      await sha256OfGenerated("good", 10),
+    );
+  });
+
+  it("reports a transient failure as a batch item failure so SQS redelivers it", async () => {
+    sandbox.addFaults({ api: "getDentry", kind: "systemError" });
+    const result = await invoke<SQSBatchResponse>(
+      sqsEventOf({ spaceId: "sandbox-space", dentryId: bigId() }),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
+    expect(messagesIn(deadLetters)).toEqual([]);
+  }, 60_000);
+});
+
+describe("the archive worker (EventBridge, direct invoke)", () => {
+  it("archives an ArchiveRequested event, then skips it when it comes again", async () => {
+    const dentryId = sandbox.putGeneratedFile({ name: "事件.txt", size: 4096, seed: "event" });
+    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const event = { ...sample, detail: { spaceId: "sandbox-space", dentryId } };
+    expect(await invoke(event)).toMatchObject({
+      status: "archived",
+      key: `dingtalk/sandbox-space/${dentryId}/v1/事件.txt`,
+    });
+    const filesBefore = sandbox.calls().file;
+    expect(await invoke(event)).toMatchObject({ status: "skipped" });
+    expect(sandbox.calls().file).toBe(filesBefore);
+  });
+
+  it("archives a direct invoke with the job as the payload", async () => {
+    const dentryId = sandbox.putGeneratedFile({ name: "direct.txt", size: 10, seed: "direct" });
+    expect(await invoke({ spaceId: "sandbox-space", dentryId })).toMatchObject({ status: "archived" });
+  });
+});
