@@ -42,16 +42,24 @@ export interface ArchiveDeps {
   /** Configured as production's: region, and the endpoint + path-style addressing when one is set. */
   s3: S3Client;
   archive: ArchiveConfig;
-  /** Part size, concurrency and allowed download hosts; allowHttpHosts only for a local sandbox. */
-  transfer: TransferConfig & { allowHttpHosts?: readonly string[] | undefined };
+  /** Part size, concurrency, allowed download hosts (and the local sandbox's, allowed over http). */
+  transfer: TransferConfig;
   /** Completed parts of unfinished uploads: a file store for the CLI, an S3 store for Lambda. */
   checkpoints: CheckpointStore;
   /** DINGTALK_UNION_ID: the operator when a request names none. */
   defaultUnionId?: string | undefined;
   /** Checked before each part: true = finish the parts in flight, save the checkpoint, return "paused". */
   shouldStop?: (() => boolean) | undefined;
-  onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** After each completed part (multipart transfers only). */
+  onProgress?: ((progress: ArchiveProgress) => void) | undefined;
   logger?: Logger | undefined;
+}
+
+/** The engine's progress, plus what it is the progress of. */
+export interface ArchiveProgress extends TransferProgress {
+  key: string;
+  /** Bytes of the whole file. */
+  size: number;
 }
 
 interface ResultBase {
@@ -140,7 +148,7 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
     const info = await source.first();
     const hosts = {
       allowedHosts: deps.transfer.downloadAllowedHosts,
-      allowHttpHosts: deps.transfer.allowHttpHosts ?? [],
+      allowHttpHosts: deps.transfer.allowHttpHosts,
     };
     const size = isCurrent ? (dentry.size as number) : await probeSize(info, hosts);
     if (size === undefined) {
@@ -175,21 +183,14 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
       concurrency: deps.transfer.concurrency,
       checkpoint: deps.checkpoints,
       shouldStop: deps.shouldStop,
-      onProgress: deps.onProgress,
+      onProgress: deps.onProgress && ((p) => deps.onProgress?.({ ...p, key, size })),
       onEvent: (event) => logEvent(log, event, key),
     });
     if (result.status === "paused") return paused(result, { ...base, size }, seconds(), log);
     return archived(result, base, seconds(), log);
   } catch (error) {
-    const failure = toArchiveError(error, where);
-    log.warn("archive failed", {
-      spaceId,
-      dentryId,
-      code: failure.code,
-      requestId: failure.requestId,
-      retryable: failure.retryable,
-    });
-    throw failure;
+    // Not logged here: the caller decides what a failure means (requeue, dead-letter, exit 1) and logs that.
+    throw toArchiveError(error, where);
   }
 }
 

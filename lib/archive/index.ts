@@ -3,6 +3,7 @@ export {
   type ArchiveChecksum,
   type ArchiveDeps,
   type ArchivedResult,
+  type ArchiveProgress,
   type ArchiveRequest,
   type ArchiveResult,
   archiveFile,
@@ -29,3 +30,4 @@ export {
   S3_MAX_METADATA_BYTES,
   type SourceFacts,
 } from "./metadata";
+export { formatBytes, formatProgress } from "./progress";

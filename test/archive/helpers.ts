@@ -76,6 +76,7 @@ export async function startWorld(options: SandboxOptions = {}): Promise<World> {
       DINGTALK_APP_SECRET: sandbox.options.appSecret,
       DINGTALK_UNION_ID: sandbox.options.unionId,
       DOWNLOAD_ALLOWED_HOSTS: sandbox.fileHost,
+      DOWNLOAD_ALLOW_HTTP_HOSTS: sandbox.fileHost,
       ARCHIVE_BUCKET: BUCKET,
       ARCHIVE_CHECKPOINT_DIR: checkpointDir,
       POWERTOOLS_LOG_LEVEL: "SILENT",

@@ -1,0 +1,113 @@
+/**
+ * `npm run archive` as a child process against the sandbox and fauxqs running in this process: the stdout
+ * contract (one JSON line), exit codes, and the local-stack defaults when no DingTalk credentials are set.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256OfGenerated } from "../../sandbox/content";
+import { LOCAL_BUCKET } from "../../scripts/local-env";
+import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
+import { resultOf, runCli } from "./run-cli";
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld();
+  world.emulator.createBucket(LOCAL_BUCKET);
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+const space = () => world.sandbox.options.spaceId;
+
+describe("archive CLI", () => {
+  it("archives, printing exactly one JSON line; a second run is skipped", async () => {
+    const size = 12 * MiB + 5;
+    const dentryId = world.sandbox.putGeneratedFile({ name: "cli 报告.pdf", size, parentPath: "cli" });
+    const first = await runCli(["--space-id", space(), "--dentry-id", dentryId], world.cliEnv());
+    expect(first.code, first.stderr).toBe(0);
+    const result = resultOf(first);
+    expect(result).toMatchObject({
+      status: "archived",
+      bucket: BUCKET,
+      key: `${space()}/${dentryId}/v1/cli 报告.pdf`,
+      size,
+      version: 1,
+      versionId: null,
+      checksum: { algorithm: "CRC32", value: expect.stringMatching(/==$/) },
+      resumedParts: 0,
+    });
+    expect(result.etag).toEqual(expect.stringMatching(/^".+"$/));
+    expect(result.seconds).toEqual(expect.any(Number));
+    expect(await sha256OfObject(world.s3, result.key as string)).toEqual({
+      sha256: await sha256OfGenerated(seedOf(world.sandbox, "cli/cli 报告.pdf", 1), size),
+      bytes: size,
+    });
+    expect(first.stderr).not.toMatch(/\r/); // no progress bar when stderr is not a terminal
+
+    world.sandbox.resetCalls();
+    const second = await runCli(
+      ["--space-id", space(), "--dentry-id", dentryId, "--version", "1", "--union-id", "sandbox-union"],
+      world.cliEnv(),
+    );
+    expect(second.code, second.stderr).toBe(0);
+    expect(resultOf(second)).toMatchObject({ status: "skipped", key: result.key, size, etag: result.etag });
+    expect(world.sandbox.calls().file).toBe(0);
+  });
+
+  it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
+    const dentryId = world.sandbox.putGeneratedFile({ name: "local.txt", size: 1234, parentPath: "cli" });
+    const env = world.cliEnv({
+      SANDBOX_PORT: String(world.sandbox.port),
+      EMULATOR_PORT: String(world.emulator.port),
+    });
+    for (const name of [
+      "DINGTALK_API_BASE",
+      "DINGTALK_APP_KEY",
+      "DINGTALK_APP_SECRET",
+      "DINGTALK_UNION_ID",
+      "AWS_ENDPOINT_URL_S3",
+      "AWS_REGION",
+      "ARCHIVE_BUCKET",
+      "DOWNLOAD_ALLOWED_HOSTS",
+      "DOWNLOAD_ALLOW_HTTP_HOSTS",
+    ]) {
+      delete env[name];
+    }
+    const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(resultOf(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
+  });
+
+  it("exits 2 with a usage line on bad usage, printing nothing on stdout", async () => {
+    const cases = [
+      { args: ["--space-id", space(), "--dentry-id", "1", "--bogus"], reason: /Unknown option '--bogus'/ },
+      { args: ["--dentry-id", "1"], reason: /missing --space-id/ },
+      { args: ["--space-id", space(), "--dentry-id", "1", "--version", "two"], reason: /--version must be/ },
+      { args: ["--space-id", space(), "--dentry-id", "1", "--version", "0"], reason: /--version must be/ },
+    ];
+    const outcomes = await Promise.all(cases.map((c) => runCli(c.args, world.cliEnv())));
+    outcomes.forEach((outcome, i) => {
+      expect(outcome.code).toBe(2);
+      expect(outcome.stdout).toBe("");
+      expect(outcome.stderr).toMatch(cases[i]?.reason as RegExp);
+      expect(outcome.stderr).toMatch(/^usage: npm run archive -- --space-id S --dentry-id D/m);
+    });
+  });
+
+  it("exits 1 with the reason on stderr: DingTalk's code and request id, or a folder", async () => {
+    const [missing, folder] = await Promise.all([
+      runCli(["--space-id", space(), "--dentry-id", "424242"], world.cliEnv()),
+      runCli(
+        ["--space-id", space(), "--dentry-id", world.sandbox.dentryIdByPath("docs") as string],
+        world.cliEnv(),
+      ),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toMatch(/archive failed: .*dentryNotExist.*DingTalk request id \S+/);
+    expect(folder.code).toBe(1);
+    expect(folder.stdout).toBe("");
+    expect(folder.stderr).toMatch(/archive failed: .*"docs" is a folder.*code NotAFile/);
+  });
+});
