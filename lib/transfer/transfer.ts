@@ -486,11 +486,16 @@ function sendPart(run: Run, parent: AbortSignal, uploadId: string, part: PartRan
       );
       run.pool.push(buffer); // only after success: an aborted request may still hold the buffer
     } else {
-      result = await uploadPart(
-        run.target,
-        { uploadId, partNumber: part.partNumber, body: sdkSafeBody(tap), length: part.length },
-        signal,
-      );
+      const unwatch = watchS3Reading(tap, 2 * idleTimeoutMs(run), attempt, part.partNumber);
+      try {
+        result = await uploadPart(
+          run.target,
+          { uploadId, partNumber: part.partNumber, body: sdkSafeBody(tap), length: part.length },
+          signal,
+        );
+      } finally {
+        unwatch();
+      }
       if (tap.failure) throw tap.failure;
       if (tap.bytes !== part.length)
         throw new FetchProblem("retryable", `sent ${tap.bytes} of ${part.length} bytes`);
@@ -502,6 +507,28 @@ function sendPart(run: Run, parent: AbortSignal, uploadId: string, part: PartRan
     return { partNumber: part.partNumber, etag: result.etag, checksum, length: part.length };
   });
 }
+
+/**
+ * While a streamed part's bytes still flow, abort the attempt if none moved for `ms`. undici's idle timeout
+ * catches a silent file host, but not S3 that stops reading (the download is then paused, which is not idle).
+ * Twice the idle timeout, so that a silent file host is reported as such first.
+ */
+function watchS3Reading(tap: PartTap, ms: number, attempt: AbortController, partNumber: number): () => void {
+  let last = -1;
+  const timer = setInterval(() => {
+    if (tap.writableFinished || tap.destroyed) return; // all bytes handed over: S3's answer is the SDK's business
+    if (tap.bytes === last) {
+      attempt.abort(
+        new Error(`no bytes of part ${partNumber} moved for ${ms / 1000} s (S3 stopped reading)`),
+      );
+    }
+    last = tap.bytes;
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+const idleTimeoutMs = (run: Run) => run.opts.idleTimeoutMs ?? 30_000;
 
 /**
  * Open a range on the URL `index` of `info`, counting downloaded bytes. When the body fails, aborts `attempt`
@@ -523,7 +550,7 @@ async function open(
     dispatcher: run.dispatcher,
     signal: attempt.signal,
     headersTimeoutMs: run.opts.headersTimeoutMs ?? 30_000,
-    idleTimeoutMs: run.opts.idleTimeoutMs ?? 30_000,
+    idleTimeoutMs: idleTimeoutMs(run),
     onBytes: (n) => {
       run.bytesDownloaded += n;
     },
@@ -561,10 +588,12 @@ async function withAttempts<T>(
       run.src.reportSuccess(index);
       return value;
     } catch (err) {
+      // Why the attempt was aborted, if it was: a failed download body, or S3 that stopped reading.
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
       controller.abort(); // end whatever the attempt left open (body, S3 request)
       if (parent.aborted) throw parent.reason ?? err;
-      const problem = asFetchProblem(err, controller);
-      last = problem ?? err;
+      const problem = err instanceof FetchProblem ? err : reason instanceof FetchProblem ? reason : undefined;
+      last = problem ?? (reason instanceof Error ? reason : err);
       if (problem) {
         lastSide = "download";
         if (problem.kind === "expired") {
@@ -576,7 +605,18 @@ async function withAttempts<T>(
         run.src.reportFailure(info, index);
       } else {
         lastSide = "upload";
-        if (isNoSuchUpload(err) || !isRetryableS3(err)) throw err;
+        if (isNoSuchUpload(err)) {
+          throw new TransferError("uploadGone", `${label}: the multipart upload no longer exists`, {
+            cause: err,
+          });
+        }
+        if (!isRetryableS3(err)) {
+          throw new TransferError("upload", `${label}: S3 refused it: ${describe(err)}`, {
+            ...(partNumber !== undefined ? { partNumber } : {}),
+            status: s3Status(err),
+            cause: err,
+          });
+        }
       }
       if (n < max) {
         run.opts.onEvent?.({ type: "retry", partNumber, attempt: n, error: describe(last) });
@@ -591,14 +631,6 @@ async function withAttempts<T>(
     status: last instanceof FetchProblem ? last.status : s3Status(last),
     cause: last,
   });
-}
-
-/** The download-side problem behind `err`, if any: thrown directly, or recorded by the tap that fed S3. */
-function asFetchProblem(err: unknown, controller: AbortController): FetchProblem | undefined {
-  if (err instanceof FetchProblem) return err;
-  const reason: unknown = controller.signal.reason;
-  if (reason instanceof FetchProblem) return reason;
-  return undefined;
 }
 
 // --- helpers ---

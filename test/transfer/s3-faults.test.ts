@@ -1,0 +1,119 @@
+/**
+ * S3 misbehaving, which fauxqs cannot be made to do: a discarding S3 sink (test/transfer/measure/s3-sink.ts)
+ * that stalls or fails UploadPart, or answers a full-object checksum as real S3 does. The file host is the real
+ * sandbox.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BodyMode,
+  crcOf,
+  crcToBase64,
+  TransferError,
+  type TransferEvent,
+  transferToS3,
+} from "../../lib/transfer/index.js";
+import { generatedStream } from "../../sandbox/content.js";
+import { startSandbox } from "../../sandbox/server.js";
+import type { Sandbox } from "../../sandbox/types.js";
+import { MiB, sandboxSource } from "./helpers.js";
+import { type SinkOptions, startSink } from "./measure/s3-sink.js";
+
+const SIZE = 20 * MiB + 5;
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    port: 0,
+    generatedFiles: [{ name: "f.bin", size: SIZE, seed: "s3-faults" }],
+  });
+});
+afterAll(() => sandbox.close());
+
+async function withSink(options: SinkOptions, bodyMode: BodyMode) {
+  const sink = await startSink(options);
+  const s3 = new S3Client({
+    endpoint: sink.url,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+  });
+  const events: TransferEvent[] = [];
+  try {
+    const result = await transferToS3({
+      s3,
+      bucket: "b",
+      key: "k",
+      size: SIZE,
+      source: sandboxSource(sandbox, sandbox.dentryIdByPath("f.bin") as string),
+      allowedHosts: [sandbox.fileHost],
+      allowHttpHosts: [sandbox.fileHost],
+      partSize: 5 * MiB,
+      concurrency: 2,
+      bodyMode,
+      idleTimeoutMs: 500,
+      backoff: { baseMs: 10, maxMs: 50 },
+      onEvent: (e) => events.push(e),
+    }).catch((err: unknown) => err);
+    return { result, events, stats: sink.stats };
+  } finally {
+    s3.destroy();
+    await sink.close();
+  }
+}
+
+describe("S3's full-object checksum", () => {
+  it("matching: reported as confirmed by S3", async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of generatedStream("s3-faults", SIZE)) chunks.push(c as Buffer);
+    const crc32 = crcToBase64("CRC32", crcOf("CRC32", Buffer.concat(chunks)));
+    const { result, stats } = await withSink({ completeCrc32: crc32 }, "stream");
+    expect(result).toMatchObject({ status: "completed", checksum: crc32, s3Checksum: "match" });
+    expect(stats.deletes).toBe(0);
+  });
+
+  it("differing: checksumMismatch, and the object is deleted again", async () => {
+    const { result, stats } = await withSink({ completeCrc32: "AAAAAA==" }, "buffer");
+    expect(result).toBeInstanceOf(TransferError);
+    expect((result as TransferError).reason).toBe("checksumMismatch");
+    expect(stats).toMatchObject({ completes: 1, deletes: 1 });
+  });
+});
+
+describe("S3 faults", () => {
+  it("S3 that stops reading a streamed part → the attempt is abandoned and the part sent again", async () => {
+    const { result, events, stats } = await withSink({ stallParts: 1 }, "stream");
+    expect(result).toMatchObject({ status: "completed", parts: 5 });
+    expect(stats).toMatchObject({ stalled: 1, parts: 5, completes: 1 });
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "retry", error: expect.stringMatching(/S3 stopped reading/) }),
+    );
+  });
+
+  it("a 500 on a streamed part → the engine re-fetches the range (the SDK cannot resend a stream)", async () => {
+    const { result, events } = await withSink({ failParts: 2 }, "stream");
+    expect(result).toMatchObject({ status: "completed" });
+    expect(events.filter((e) => e.type === "retry")).toHaveLength(2);
+    expect((result as { bytesResent: number }).bytesResent).toBeGreaterThan(0);
+  });
+
+  it("a 500 on a buffered part → the SDK resends the buffer, nothing is downloaded twice", async () => {
+    const { result, events } = await withSink({ failParts: 2 }, "buffer");
+    expect(result).toMatchObject({ status: "completed", bytesResent: 0 });
+    expect(events.filter((e) => e.type === "retry")).toHaveLength(0);
+  });
+
+  it.each(["stream", "buffer"] as const)(
+    "403 AccessDenied on a part (%s) → upload error, multipart aborted",
+    async (mode) => {
+      const { result, stats } = await withSink(
+        { failParts: 1, failStatus: 403, failCode: "AccessDenied" },
+        mode,
+      );
+      expect(result).toBeInstanceOf(TransferError);
+      expect((result as TransferError).reason).toBe("upload");
+      expect((result as TransferError).status).toBe(403);
+      expect(stats).toMatchObject({ completes: 0, aborts: 1 });
+    },
+  );
+});
