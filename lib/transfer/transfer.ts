@@ -184,7 +184,8 @@ interface Run {
   pool: Buffer[];
 }
 
-export async function transferToS3(opts: TransferOptions): Promise<TransferResult> {
+export async function transferToS3(options: TransferOptions): Promise<TransferResult> {
+  const opts = withSafeCallbacks(options);
   const algorithm = opts.checksumAlgorithm ?? "CRC32";
   if (!CHECKSUM_ALGORITHMS.includes(algorithm)) {
     throw new TransferError(
@@ -577,7 +578,8 @@ async function withAttempts<T>(
   let last: unknown;
   let lastSide: "download" | "upload" = "download";
   for (let n = 1; n <= max; n++) {
-    if (n > 1 && run.opts.shouldStop?.()) throw new StopSignal();
+    // Only parts can pause; a single PutObject or the fallback's one stream has no checkpoint to return.
+    if (n > 1 && partNumber !== undefined && run.opts.shouldStop?.()) throw new StopSignal();
     if (parent.aborted) throw parent.reason ?? new TransferError("aborted", "transfer aborted");
     const info = await run.src.fresh(marginMs);
     const index = run.src.urlIndex(info);
@@ -769,6 +771,20 @@ function toTransferError(run: Run, err: unknown): unknown {
     });
   }
   return new TransferError("upload", `S3 failed: ${describe(err)}`, { status: s3Status(err), cause: err });
+}
+
+/** A progress bar or a logger that throws must not fail the transfer. */
+function withSafeCallbacks(opts: TransferOptions): TransferOptions {
+  const safe =
+    <A>(fn: ((arg: A) => void) | undefined) =>
+    (arg: A) => {
+      try {
+        fn?.(arg);
+      } catch {
+        // ignored on purpose
+      }
+    };
+  return { ...opts, onEvent: safe(opts.onEvent), onProgress: safe(opts.onProgress) };
 }
 
 function link(parent: AbortSignal, child: AbortController): () => void {

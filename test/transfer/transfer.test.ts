@@ -291,6 +291,41 @@ describe("clean failures", () => {
 });
 
 describe("pause and resume", () => {
+  it("a single PutObject is not paused, even between attempts; throwing callbacks are ignored", async () => {
+    sandbox.addFaults({ api: "file", kind: "systemError", times: 1 });
+    const { result, key } = await run("one.bin", {
+      shouldStop: () => true,
+      onEvent: () => {
+        throw new Error("logger broken");
+      },
+      onProgress: () => {
+        throw new Error("progress bar broken");
+      },
+    });
+    expect(completed(result).method).toBe("single");
+    await expectExact(key, "one.bin");
+  });
+
+  it("shouldStop before the first part → paused with no parts; resuming sends them all", async () => {
+    const store = memoryCheckpointStore();
+    const first = await run("twenty.bin", { checkpoint: store, shouldStop: () => true });
+    expect(first.result).toMatchObject({ status: "paused", partsDone: 0, partsTotal: 5 });
+    const again = await transferToS3({
+      s3: env.s3,
+      bucket: env.bucket,
+      key: first.key,
+      size: FILES["twenty.bin"],
+      source: first.source,
+      allowedHosts: [sandbox.fileHost],
+      allowHttpHosts: [sandbox.fileHost],
+      partSize: 5 * MiB,
+      checkpoint: store,
+    });
+    expect(completed(again).resumedParts).toBe(0);
+    await expectExact(first.key, "twenty.bin");
+    expect(env.leakedUploads()).toEqual([]);
+  });
+
   it("shouldStop → paused with a checkpoint; the next call sends only the missing parts", async () => {
     const dir = await mkdtemp(join(tmpdir(), "transfer-resume-"));
     try {
