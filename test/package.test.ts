@@ -105,19 +105,100 @@ describe("serverless package", () => {
   });
 
   it("grants no action on every resource", () => {
-    const roles = resourcesOfType("AWS::IAM::Role");
-    const statements = roles.flatMap(([, role]) =>
-      (
-        (role.Properties.Policies as Array<{
-          PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> };
-        }>) ?? []
-      ).flatMap((policy) => policy.PolicyDocument.Statement),
-    );
+    const statements = resourcesOfType("AWS::IAM::Role").flatMap(([, role]) => statementsOf(role));
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
-      expect(JSON.stringify(statement.Resource), JSON.stringify(statement.Action)).not.toBe('"*"');
-      expect([statement.Resource].flat()).not.toContain("*");
+      expect([statement.Resource].flat(), JSON.stringify(statement.Action)).not.toContain("*");
       expect([statement.Action].flat().some((action) => action.endsWith(":*") || action === "*")).toBe(false);
     }
   });
+
+  it("gives each function its own role with only what it uses", () => {
+    const roleOf = (fn: string) => {
+      const role = template.Resources[fn]?.Properties.Role as { "Fn::GetAtt": [string, string] };
+      return actionsOf(template.Resources[role["Fn::GetAtt"][0]] as Resource);
+    };
+    const sendLink = roleOf("SendLinkLambdaFunction");
+    const archive = roleOf("ArchiveLambdaFunction");
+    expect(sendLink).toContain("dynamodb:PutItem");
+    expect(sendLink).toContain("ssm:GetParameter");
+    expect(sendLink.filter((a) => a.startsWith("s3:"))).toEqual([]);
+    expect(sendLink).not.toContain("sqs:SendMessage");
+    expect(archive).toEqual(
+      expect.arrayContaining(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "sqs:SendMessage"]),
+    );
+  });
+
+  it("scopes S3 access to the archive bucket's prefix and SQS to the project's own queues", () => {
+    const statements = resourcesOfType("AWS::IAM::Role").flatMap(([, role]) => statementsOf(role));
+    for (const statement of statements) {
+      const actions = [statement.Action].flat();
+      const resources = JSON.stringify(statement.Resource);
+      if (actions.some((a) => a.startsWith("s3:"))) expect(resources).toContain("ArchiveBucket");
+      if (actions.includes("s3:ListBucket"))
+        expect(JSON.stringify(statement.Condition)).toContain("s3:prefix");
+      if (actions.some((a) => a.startsWith("sqs:"))) expect(resources).toMatch(/Queue/);
+    }
+  });
+
+  it("keeps the archive bucket private, encrypted, and free of stale multipart uploads", () => {
+    const bucket = template.Resources.ArchiveBucket?.Properties as {
+      PublicAccessBlockConfiguration: unknown;
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: Array<{ ServerSideEncryptionByDefault: { SSEAlgorithm: string } }>;
+      };
+      LifecycleConfiguration: { Rules: unknown[] };
+    };
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault
+        .SSEAlgorithm,
+    ).toBe("AES256");
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({
+        Status: "Enabled",
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+      }),
+    );
+  });
+
+  it("feeds the archive worker one job at a time, capped, with a visibility timeout above its timeout", () => {
+    const timeout = template.Resources.ArchiveLambdaFunction?.Properties.Timeout as number;
+    const queue = template.Resources.ArchiveQueue?.Properties as { VisibilityTimeout: number };
+    expect(queue.VisibilityTimeout).toBeGreaterThan(timeout);
+    const mappings = resourcesOfType("AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties);
+    expect(mappings).toContainEqual(
+      expect.objectContaining({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: expect.any(Number) } }),
+    );
+  });
+
+  it("alarms on every dead-letter queue", () => {
+    const dlqs = Object.keys(template.Resources).filter((id) => id.endsWith("DeadLetterQueue"));
+    const alarmed = resourcesOfType("AWS::CloudWatch::Alarm").map(([, r]) =>
+      JSON.stringify((r.Properties.Dimensions as unknown[])[0]),
+    );
+    expect(dlqs.length).toBeGreaterThanOrEqual(2);
+    for (const dlq of dlqs) expect(alarmed.some((dimension) => dimension.includes(dlq))).toBe(true);
+  });
 });
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+function statementsOf(role: Resource): Statement[] {
+  const policies = (role.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>) ?? [];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+function actionsOf(role: Resource): string[] {
+  return statementsOf(role).flatMap((statement) => [statement.Action].flat());
+}
