@@ -173,6 +173,8 @@ export class CheckpointSaver {
 
   constructor(
     private readonly store: CheckpointStore,
+    /** Told of each failed background save (the transfer goes on; only a failed flush() is fatal). */
+    private readonly onError: (err: unknown) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -223,6 +225,7 @@ export class CheckpointSaver {
           this.lastError = undefined;
         } catch (err) {
           this.lastError = err;
+          this.onError(err);
         }
         if (this.pending && (this.store.minSaveIntervalMs ?? 0) > 0) break; // let update() schedule the next one
       }

@@ -54,6 +54,7 @@ export type TransferEvent =
   | { type: "resume"; uploadId: string; partsDone: number }
   | { type: "restart"; reason: string }
   | { type: "checkpointError"; error: string }
+  | { type: "cleanupError"; error: string }
   | { type: "checksumUnverified"; detail: string };
 
 /** How each part's bytes reach UploadPart; "auto" (the default) decides by chooseBodyMode. */
@@ -176,7 +177,7 @@ interface Run {
   buffer: boolean;
   src: SourceState;
   dispatcher: Dispatcher;
-  /** Aborted on the caller's signal or on the first fatal error, to stop every part in flight. */
+  /** Aborted on the caller's signal. (Each pool of parts has its own, aborted on its first fatal error.) */
   inner: AbortController;
   startedAt: number;
   bytesDownloaded: number;
@@ -206,10 +207,11 @@ export async function transferToS3(options: TransferOptions): Promise<TransferRe
   }
   const plan = planParts(opts.size, opts.partSize);
   const mode = opts.bodyMode ?? "auto";
+  if (opts.signal?.aborted) throw new TransferError("aborted", "transfer aborted before it started");
+  // Keep-alive connections shared by all parts: one TLS handshake per connection, not per range.
   const ownDispatcher = opts.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000 });
   const inner = new AbortController();
   const onAbort = () => inner.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) throw new TransferError("aborted", "transfer aborted before it started");
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
   const run: Run = {
@@ -286,7 +288,11 @@ async function single(run: Run): Promise<CompletedTransfer> {
 async function multipart(run: Run, allowResume = true): Promise<TransferResult> {
   const { opts, plan } = run;
   const store = opts.checkpoint;
-  const saver = store ? new CheckpointSaver(store) : undefined;
+  const saver = store
+    ? new CheckpointSaver(store, (err) =>
+        opts.onEvent?.({ type: "checkpointError", error: `saving the checkpoint failed: ${describe(err)}` }),
+      )
+    : undefined;
   const now = () => new Date().toISOString();
 
   let cp = allowResume ? await dropStaleCheckpoint(run, plan) : undefined;
@@ -386,16 +392,12 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
       await forgetCheckpoint(run);
       return multipart(run, false);
     }
-    if (!(err instanceof StopSignal)) {
-      const abortError = await abortMultipart(run.target, uploadId);
-      if (abortError) {
-        opts.onEvent?.({
-          type: "checkpointError",
-          error: `AbortMultipartUpload failed: ${describe(abortError)}`,
-        });
-      }
-      await forgetCheckpoint(run);
+    const abortError = await abortMultipart(run.target, uploadId);
+    if (abortError) {
+      // Left to the bucket's lifecycle rule for incomplete uploads; the original failure is what is thrown.
+      opts.onEvent?.({ type: "cleanupError", error: `AbortMultipartUpload failed: ${describe(abortError)}` });
     }
+    await forgetCheckpoint(run);
     throw err;
   }
 }

@@ -151,10 +151,12 @@ describe("CheckpointSaver", () => {
 
   it("flush reports a failed save; close drops what is pending", async () => {
     const s = slowStore(0);
-    const saver = new CheckpointSaver(s.store);
+    const errors: unknown[] = [];
+    const saver = new CheckpointSaver(s.store, (err) => errors.push(err));
     s.setFail(true);
     saver.update(checkpoint(1));
     await expect(saver.flush()).rejects.toThrow("disk full");
+    expect(errors).toHaveLength(1);
     s.setFail(false);
     saver.update(checkpoint(2));
     await saver.flush();
