@@ -97,11 +97,17 @@ describe("serverless package", () => {
     expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThan(0);
   });
 
-  it("subscribes send-link to SendLinkRequested events on the bus", () => {
-    const rules = resourcesOfType("AWS::Events::Rule").map(
-      ([, r]) => r.Properties.EventPattern as Record<string, unknown>,
+  it("routes bus events and topic messages into each function's queue", () => {
+    const targets = resourcesOfType("AWS::Events::Rule").map(([, r]) => ({
+      detailType: (r.Properties.EventPattern as { "detail-type": string[] })["detail-type"][0],
+      target: JSON.stringify(r.Properties.Targets),
+    }));
+    expect(targets).toContainEqual({ detailType: "SendLinkRequested", target: expect.stringContaining("SendLinkQueue") });
+    expect(targets).toContainEqual({ detailType: "ArchiveRequested", target: expect.stringContaining("ArchiveQueue") });
+    const subscriptions = resourcesOfType("AWS::SNS::Subscription").map(([, r]) => JSON.stringify(r.Properties.Endpoint));
+    expect(subscriptions).toEqual(
+      expect.arrayContaining([expect.stringContaining("SendLinkQueue"), expect.stringContaining("ArchiveQueue")]),
     );
-    expect(rules).toContainEqual(expect.objectContaining({ "detail-type": ["SendLinkRequested"] }));
   });
 
   it("grants no action on every resource", () => {

@@ -224,6 +224,43 @@ describe("the archive worker (SQS)", () => {
   }, 60_000);
 });
 
+describe("events from other systems, through the archive queue", () => {
+  it("archives an EventBridge ArchiveRequested event delivered by a bus rule, and dead-letters a malformed one", async () => {
+    const dentryId = sandbox.putGeneratedFile({ name: "bus.txt", size: 100, seed: "bus" });
+    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const good = { ...sample, id: "evt-good", detail: { spaceId: "sandbox-space", dentryId } };
+    const malformed = { ...sample, id: "evt-bad", detail: { spaceId: "sandbox-space", dentryId: 7 } };
+    const result = await invoke<SQSBatchResponse>(sqsEventOf(good, malformed));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await objectSha256(`dingtalk/sandbox-space/${dentryId}/v1/bus.txt`)).toBe(
+      await sha256OfGenerated("bus", 100),
+    );
+    const dead = messagesIn(deadLetters).map((m) => m.body);
+    expect(dead).toEqual([
+      {
+        body: JSON.stringify(malformed),
+        error: { code: "InvalidJob", message: expect.stringMatching(/dentryId: must be a string/) },
+      },
+    ]);
+  });
+
+  it("archives a job published to an SNS topic subscribed to the queue", async () => {
+    const dentryId = sandbox.putGeneratedFile({ name: "topic.txt", size: 100, seed: "topic" });
+    emulator.createTopic("archive-requests");
+    emulator.subscribe({ topic: "archive-requests", queue });
+    emulator.publish("archive-requests", JSON.stringify({ spaceId: "sandbox-space", dentryId }));
+    const delivered = emulator.inspectQueue(queue)?.messages.ready ?? [];
+    expect(delivered).toHaveLength(1);
+    expect(JSON.parse(delivered[0]?.body as string)).toMatchObject({ Type: "Notification" });
+    emulator.reset();
+    const result = await invoke<SQSBatchResponse>(sqsEventOf(JSON.parse(delivered[0]?.body as string)));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await objectSha256(`dingtalk/sandbox-space/${dentryId}/v1/topic.txt`)).toBe(
+      await sha256OfGenerated("topic", 100),
+    );
+  });
+});
+
 describe("the archive worker (EventBridge, direct invoke)", () => {
   it("archives an ArchiveRequested event, then skips it when it comes again", async () => {
     const dentryId = sandbox.putGeneratedFile({ name: "事件.txt", size: 4096, seed: "event" });
