@@ -12,6 +12,7 @@ import {
   META,
   readMetadataValue,
 } from "../../lib/archive";
+import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { BUCKET, headObject, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
 
@@ -154,6 +155,49 @@ describe("archiveFile: once per version", () => {
     });
     const again = await archiveFile({ spaceId: space(), dentryId, version: 1 }, world.deps());
     expect(again.status).toBe("skipped");
+  });
+});
+
+describe("archiveFile: pause and resume (as a Lambda running out of time)", () => {
+  it("pauses when shouldStop() says so, and the next call sends only the missing parts", async () => {
+    const size = 23 * MiB; // 5 parts of 5 MiB
+    const dentryId = world.sandbox.putGeneratedFile({
+      name: "paused.bin",
+      size,
+      parentPath: "archive-tests",
+    });
+    const checkpoints = s3CheckpointStore({ s3: world.s3, bucket: BUCKET, minSaveIntervalMs: 0 });
+    const transfer = { ...world.deps().transfer, concurrency: 1 };
+    world.sandbox.resetCalls();
+    let partsDone = 0;
+    const first = await archiveFile(
+      { spaceId: space(), dentryId },
+      world.deps({
+        checkpoints,
+        transfer,
+        shouldStop: () => partsDone >= 2,
+        onProgress: (p) => {
+          partsDone = p.partsDone;
+          expect(p).toMatchObject({ size, partsTotal: 5 });
+        },
+      }),
+    );
+    expect(first).toMatchObject({
+      status: "paused",
+      partsDone: 2,
+      partsTotal: 5,
+      bytesDone: 10 * MiB,
+      version: 1,
+    });
+    await expect(headObject(world.s3, first.key)).rejects.toThrow(); // nothing under the key yet
+
+    const second = await archiveFile({ spaceId: space(), dentryId }, world.deps({ checkpoints, transfer }));
+    expect(second).toMatchObject({ status: "archived", resumedParts: 2, bytesResent: 0 });
+    expect(world.sandbox.calls().file).toBe(5);
+    expect(await sha256OfObject(world.s3, second.key)).toEqual({
+      sha256: await sha256OfGenerated(seedOf(world.sandbox, "archive-tests/paused.bin", 1), size),
+      bytes: size,
+    });
   });
 });
 
