@@ -102,11 +102,22 @@ describe("serverless package", () => {
       detailType: (r.Properties.EventPattern as { "detail-type": string[] })["detail-type"][0],
       target: JSON.stringify(r.Properties.Targets),
     }));
-    expect(targets).toContainEqual({ detailType: "SendLinkRequested", target: expect.stringContaining("SendLinkQueue") });
-    expect(targets).toContainEqual({ detailType: "ArchiveRequested", target: expect.stringContaining("ArchiveQueue") });
-    const subscriptions = resourcesOfType("AWS::SNS::Subscription").map(([, r]) => JSON.stringify(r.Properties.Endpoint));
+    expect(targets).toContainEqual({
+      detailType: "SendLinkRequested",
+      target: expect.stringContaining("SendLinkQueue"),
+    });
+    expect(targets).toContainEqual({
+      detailType: "ArchiveRequested",
+      target: expect.stringContaining("ArchiveQueue"),
+    });
+    const subscriptions = resourcesOfType("AWS::SNS::Subscription").map(([, r]) =>
+      JSON.stringify(r.Properties.Endpoint),
+    );
     expect(subscriptions).toEqual(
-      expect.arrayContaining([expect.stringContaining("SendLinkQueue"), expect.stringContaining("ArchiveQueue")]),
+      expect.arrayContaining([
+        expect.stringContaining("SendLinkQueue"),
+        expect.stringContaining("ArchiveQueue"),
+      ]),
     );
   });
 
@@ -129,7 +140,15 @@ describe("serverless package", () => {
     expect(sendLink).toContain("dynamodb:PutItem");
     expect(sendLink).toContain("ssm:GetParameter");
     expect(sendLink.filter((a) => a.startsWith("s3:"))).toEqual([]);
-    expect(sendLink).not.toContain("sqs:SendMessage");
+    const sendLinkRole = (
+      template.Resources.SendLinkLambdaFunction?.Properties.Role as { "Fn::GetAtt": string[] }
+    )["Fn::GetAtt"][0] as string;
+    const sends = statementsOf(template.Resources[sendLinkRole] as Resource).filter((st) =>
+      [st.Action].flat().includes("sqs:SendMessage"),
+    );
+    expect(JSON.stringify(sends.map((st) => st.Resource))).toBe(
+      '[{"Fn::GetAtt":["SendLinkDeadLetterQueue","Arn"]}]',
+    );
     expect(archive).toEqual(
       expect.arrayContaining(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "sqs:SendMessage"]),
     );

@@ -222,6 +222,17 @@ export function loadTransferConfig(env: Env = process.env): TransferConfig {
   }));
 }
 
+export interface SendLinkQueueConfig {
+  /** Optional: where queued send-link requests that can never succeed go, with their reason. */
+  deadLetterQueueUrl: string | undefined;
+}
+
+export function loadSendLinkQueueConfig(env: Env = process.env): SendLinkQueueConfig {
+  const problems: string[] = [];
+  const section = parseSection(env, { SEND_LINK_DLQ_URL: httpUrl.optional() }, problems);
+  return finish(problems, () => ({ deadLetterQueueUrl: section.SEND_LINK_DLQ_URL }));
+}
+
 export interface ArchiveQueueConfig {
   /** The archive job queue: webhooks and events enqueue here; paused and deferred jobs return here. */
   queueUrl: string;

@@ -1,8 +1,10 @@
+import { createSqsClient } from "../aws";
 import {
   type Env,
   loadDingTalkConfig,
   loadIdempotencyConfig,
   loadSections,
+  loadSendLinkQueueConfig,
   loadWebhookConfig,
   resolveSecret,
 } from "../config";
@@ -18,6 +20,7 @@ export function loadSendLinkSettings(env: Env = process.env) {
     dingtalk: () => loadDingTalkConfig(env),
     webhook: () => loadWebhookConfig(env),
     idempotency: () => loadIdempotencyConfig(env),
+    queue: () => loadSendLinkQueueConfig(env),
   });
 }
 
@@ -44,5 +47,8 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
     ),
     webhookSecret,
     maxBodyBytes: settings.webhook.maxBodyBytes,
+    deadLetter: settings.queue.deadLetterQueueUrl
+      ? { sqs: createSqsClient(), queueUrl: settings.queue.deadLetterQueueUrl }
+      : undefined,
   };
 }

@@ -1,9 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { SendFileLinkResult } from "../dingtalk";
+import type { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
+import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
@@ -15,6 +18,8 @@ export interface SendLinkEventDeps {
   sendLinkOnce: Idempotent<SendLinkRequest, SendFileLinkResult>;
   webhookSecret: string;
   maxBodyBytes: number;
+  /** Where queued requests that can never succeed go, with their reason (else the queue's redrive does). */
+  deadLetter?: { sqs: SQSClient; queueUrl: string } | undefined;
 }
 
 /**
@@ -81,19 +86,33 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
   }
 }
 
-async function handleRecord(record: SQSRecord, deps: SendLinkEventDeps): Promise<SendFileLinkResult> {
+async function handleRecord(
+  record: SQSRecord,
+  deps: SendLinkEventDeps,
+): Promise<SendFileLinkResult | { status: "dead-lettered"; reason: string }> {
   try {
     const message = unwrapMessageBody(record.body);
     return await sendParsed(message.payload, message.id ?? record.messageId, deps);
   } catch (error) {
     const appError = toAppError(error);
-    logger.warn("send-link message failed", {
+    const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
+    if (isPermanent(appError) && deps.deadLetter) {
+      // Retrying cannot fix bad input or DingTalk's "no": park it with its reason instead of spending quota.
+      await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
+      logger.warn("send-link message dead-lettered", { messageId: record.messageId, ...failure });
+      return { status: "dead-lettered", reason: appError.message };
+    }
+    logger.warn("send-link message failed; the queue will retry", {
       messageId: record.messageId,
-      code: appError.code,
-      reason: appError.message,
+      ...failure,
     });
     throw appError;
   }
+}
+
+/** 4xx answers are final (bad input, DingTalk's 403/404) except throttling and a still-running duplicate. */
+function isPermanent(error: AppError): boolean {
+  return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 409;
 }
 
 async function sendParsed(

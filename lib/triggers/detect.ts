@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SNSEvent, SQSEvent } from "aws-lambda";
+import { AppError } from "../errors";
 
 /** The shapes of event a function of this bundle can be invoked with. */
 export type TriggerEvent =
@@ -52,7 +53,7 @@ export function unwrapMessageBody(body: string): UnwrappedMessage {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    throw new SyntaxError(`message body is not valid JSON: ${(error as Error).message}`);
+    throw new AppError(400, "InvalidJson", `Message body is not valid JSON: ${(error as Error).message}`);
   }
   return unwrapEnvelope(parsed);
 }

@@ -9,21 +9,26 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
+import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/server";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
+import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
 const secret = `whsec_${Buffer.from("send-link-test-secret").toString("base64")}`;
 let sandbox: Sandbox;
 let dynamo: LocalDynamo;
+let emulator: FauxqsServer;
 let handler: Handler;
 let fileId: string;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0 });
   dynamo = await startLocalDynamo(0, "idempotency");
+  emulator = await startLocalEmulator(0, { queues: [{ name: "send-link-dlq" }] });
   Object.assign(process.env, {
+    SEND_LINK_DLQ_URL: `${emulator.address}/000000000000/send-link-dlq`,
+    AWS_ENDPOINT_URL_SQS: emulator.address,
     DINGTALK_API_BASE: sandbox.url,
     DINGTALK_APP_KEY: "sandbox",
     DINGTALK_APP_SECRET: "sandbox-secret",
@@ -44,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.close();
   await dynamo?.stop();
+  await emulator?.stop();
 });
 
 beforeEach(() => sandbox.clearFaults());
@@ -201,7 +207,7 @@ describe("POST /webhooks/send-link", () => {
 });
 
 describe("send-link from SQS and EventBridge", () => {
-  it("reports only the failed records of a batch", async () => {
+  it("dead-letters requests that can never succeed with their reason; the rest of the batch succeeds", async () => {
     const sample = sampleEvent<SQSEvent>("send-link.sqs.json");
     const template = sample.Records[0] as SQSEvent["Records"][number];
     const event: SQSEvent = {
@@ -209,17 +215,41 @@ describe("send-link from SQS and EventBridge", () => {
         { ...template, messageId: "m-good", body: body(linkRequest()) },
         { ...template, messageId: "m-bad", body: body({ spaceId: "sandbox-space" }) },
         { ...template, messageId: "m-not-json", body: "{" },
+        {
+          ...template,
+          messageId: "m-no-conversation",
+          body: body({ ...linkRequest(), openConversationId: "cid-x" }),
+        },
       ],
     };
+    emulator.reset();
     const before = sandbox.sentLinks().length;
     const result = await invoke<SQSBatchResponse>(event);
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["m-bad", "m-not-json"]);
+    expect(result.batchItemFailures).toEqual([]);
     expect(sandbox.sentLinks().length - before).toBe(1);
+    const dead = (emulator.inspectQueue("send-link-dlq")?.messages.ready ?? []).map(
+      (m) =>
+        JSON.parse(m.body) as { body: string; error: { code: string; message: string; requestId?: string } },
+    );
+    const byCode = Object.fromEntries(dead.map((d) => [d.error.code, d]));
+    expect(Object.keys(byCode).sort()).toEqual(["InvalidJson", "InvalidRequest", "conversationNotExist"]);
+    expect(byCode.InvalidRequest?.error.message).toContain("dentryId: is required");
+    expect(byCode.conversationNotExist?.error.requestId).toMatch(/\S/);
+    expect(byCode.InvalidJson?.body).toBe("{");
     // Redelivering the good message sends nothing again.
     const again = await invoke<SQSBatchResponse>({ Records: [event.Records[0]] });
     expect(again.batchItemFailures).toEqual([]);
     expect(sandbox.sentLinks().length - before).toBe(1);
   });
+
+  it("reports a throttled request as a batch item failure so SQS redelivers it later", async () => {
+    sandbox.addFaults({ api: "sendLink", kind: "qpsLimit" });
+    const template = sampleEvent<SQSEvent>("send-link.sqs.json").Records[0] as SQSEvent["Records"][number];
+    const result = await invoke<SQSBatchResponse>({
+      Records: [{ ...template, messageId: "m-throttled", body: body(linkRequest()) }],
+    });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-throttled" }]);
+  }, 60_000);
 
   it("sends the link for an EventBridge SendLinkRequested event, once per event id", async () => {
     const sample = sampleEvent<EventBridgeEvent<string, unknown>>("send-link.eventbridge.json");
