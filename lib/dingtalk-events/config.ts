@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { ConfigError, type Env, type SecretSource } from "../config";
+
+/**
+ * The dingtalk-events function's own section of configuration, in the style of lib/config/env.ts: every
+ * problem reported at once naming the variable, secret values never echoed.
+ */
+export interface DingTalkEventsConfig {
+  /** The callback `token` from DingTalk's developer console (signs pushes and our replies). */
+  token: SecretSource;
+  /** The callback `EncodingAESKey` (43 characters). */
+  aesKey: SecretSource;
+  /** Whom pushes are encrypted for: DINGTALK_EVENT_OWNER_KEY, else DINGTALK_APP_KEY. */
+  ownerKey: string;
+  /** The archive job queue the events feed. */
+  archiveQueueUrl: string;
+  /** How far a push's timestamp may be from our clock, either way. */
+  maxSkewMs: number;
+  /** Largest accepted request body; a push is well under 4 KiB. */
+  maxBodyBytes: number;
+}
+
+/** 5 minutes: DingTalk retries after 10 s and 30 s, and Lambda clocks are NTP-synced. */
+export const DEFAULT_MAX_SKEW_SECONDS = 300;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+const ENCODING_AES_KEY = /^[A-Za-z0-9+/]{43}$/;
+
+const shape = {
+  DINGTALK_APP_KEY: z.string().trim().min(1, "must not be empty"),
+  DINGTALK_EVENT_OWNER_KEY: z.string().trim().min(1, "must not be empty").optional(),
+  ARCHIVE_QUEUE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  DINGTALK_EVENT_MAX_SKEW_SECONDS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(30, "must be at least 30")
+    .max(3600, "must be at most 3600")
+    .default(DEFAULT_MAX_SKEW_SECONDS),
+};
+
+export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEventsConfig {
+  const problems: string[] = [];
+  const parsed = z.object(shape).safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0]);
+      problems.push(`${variable} ${env[variable] === undefined ? "is required" : issue.message}`);
+    }
+  }
+  const token = secretSource(env, "DINGTALK_EVENT_TOKEN", problems);
+  const aesKey = secretSource(env, "DINGTALK_EVENT_AES_KEY", problems);
+  // A key given as a value is checked now; one read from AWS is checked when it is read (callbackKeys).
+  if (aesKey?.kind === "value" && !ENCODING_AES_KEY.test(aesKey.value)) {
+    problems.push(
+      `DINGTALK_EVENT_AES_KEY must be 43 base64 characters (got ${aesKey.value.length} characters)`,
+    );
+  }
+  if (problems.length > 0 || !parsed.success || !token || !aesKey) throw new ConfigError(problems);
+  const section = parsed.data;
+  return {
+    token,
+    aesKey,
+    ownerKey: section.DINGTALK_EVENT_OWNER_KEY ?? section.DINGTALK_APP_KEY,
+    archiveQueueUrl: section.ARCHIVE_QUEUE_URL,
+    maxSkewMs: section.DINGTALK_EVENT_MAX_SKEW_SECONDS * 1000,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  };
+}
+
+/** `<NAME>` holds the value (local runs) or `<NAME>_PARAMETER` names where AWS keeps it, as in lib/config. */
+function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
+  const value = env[name] || undefined;
+  const reference = env[`${name}_PARAMETER`] || undefined;
+  if (value && reference) {
+    problems.push(`set either ${name} or ${name}_PARAMETER, not both`);
+    return undefined;
+  }
+  if (value) return { kind: "value", value };
+  if (reference) {
+    return reference.startsWith("secretsmanager:")
+      ? { kind: "secretsmanager", id: reference.slice("secretsmanager:".length) }
+      : { kind: "ssm", name: reference };
+  }
+  problems.push(`${name} (or ${name}_PARAMETER) is required`);
+  return undefined;
+}
