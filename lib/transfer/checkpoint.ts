@@ -170,6 +170,9 @@ export class CheckpointSaver {
   private timer: NodeJS.Timeout | undefined;
   private lastWriteAt = 0;
   private lastError: unknown;
+  /** Version of the latest update(), and callers waiting for a version to be written. */
+  private version = 0;
+  private waiters: Array<{ version: number; resolve: () => void }> = [];
 
   constructor(
     private readonly store: CheckpointStore,
@@ -178,19 +181,16 @@ export class CheckpointSaver {
     private readonly now: () => number = Date.now,
   ) {}
 
-  update(cp: Checkpoint): void {
+  /**
+   * Replace the state to save. The promise resolves once a write of this state (or a later one) has ended,
+   * whether it succeeded or not (failures go to onError, and to flush()).
+   */
+  update(cp: Checkpoint): Promise<void> {
     this.pending = cp;
-    if (this.writing || this.timer) return;
-    const wait = this.lastWriteAt + (this.store.minSaveIntervalMs ?? 0) - this.now();
-    if (wait <= 0) {
-      this.startWriting();
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (!this.writing) this.startWriting();
-      }, wait);
-      this.timer.unref();
-    }
+    const version = ++this.version;
+    const written = new Promise<void>((resolve) => this.waiters.push({ version, resolve }));
+    this.schedule();
+    return written;
   }
 
   /** Write whatever is pending now; rejects if the last write failed. */
@@ -212,12 +212,28 @@ export class CheckpointSaver {
     this.timer = undefined;
     this.pending = undefined;
     await this.writing;
+    this.release(Number.POSITIVE_INFINITY);
+  }
+
+  private schedule(): void {
+    if (this.writing || this.timer || !this.pending) return;
+    const wait = this.lastWriteAt + (this.store.minSaveIntervalMs ?? 0) - this.now();
+    if (wait <= 0) {
+      this.startWriting();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.writing) this.startWriting();
+    }, wait);
+    this.timer.unref();
   }
 
   private startWriting(): void {
     this.writing = (async () => {
       while (this.pending) {
         const cp = this.pending;
+        const version = this.version;
         this.pending = undefined;
         this.lastWriteAt = this.now();
         try {
@@ -227,11 +243,18 @@ export class CheckpointSaver {
           this.lastError = err;
           this.onError(err);
         }
-        if (this.pending && (this.store.minSaveIntervalMs ?? 0) > 0) break; // let update() schedule the next one
+        this.release(version);
+        if (this.pending && (this.store.minSaveIntervalMs ?? 0) > 0) break; // the next one waits its turn
       }
     })().finally(() => {
       this.writing = undefined;
-      if (this.pending) this.update(this.pending);
+      this.schedule();
     });
+  }
+
+  private release(version: number): void {
+    const ready = this.waiters.filter((w) => w.version <= version);
+    this.waiters = this.waiters.filter((w) => w.version > version);
+    for (const w of ready) w.resolve();
   }
 }

@@ -345,8 +345,11 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
     const stopped = await runPool(run, remaining, async (part, signal) => {
       const sent = await sendPart(run, signal, uploadId, part);
       done.set(part.partNumber, sent);
-      saver?.update(snapshot());
+      const saved = saver?.update(snapshot());
       progress();
+      // An unthrottled store (a local file) is cheap: wait for it before taking the next part, so a process
+      // killed at any moment loses at most the parts in flight. A throttled one (S3) may lag by its interval.
+      if (saved && !((store?.minSaveIntervalMs ?? 0) > 0)) await saved;
     });
 
     if (stopped && done.size < plan.parts.length) {

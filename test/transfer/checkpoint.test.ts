@@ -149,6 +149,27 @@ describe("CheckpointSaver", () => {
     expect(s.saved.length).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 2);
   });
 
+  it("update() resolves once its state (or a later one) is written", async () => {
+    const s = slowStore(0);
+    const saver = new CheckpointSaver(s.store);
+    await saver.update(checkpoint(1));
+    expect(s.saved).toEqual([1]);
+    const a = saver.update(checkpoint(2));
+    const b = saver.update(checkpoint(3));
+    await a;
+    expect(s.saved.at(-1)).toBeGreaterThanOrEqual(2);
+    await b;
+    expect(s.saved.at(-1)).toBe(3);
+
+    const throttled = slowStore(100);
+    const later = new CheckpointSaver(throttled.store);
+    await later.update(checkpoint(1));
+    const started = Date.now();
+    await later.update(checkpoint(2)); // waits for the interval
+    expect(Date.now() - started).toBeGreaterThanOrEqual(80);
+    expect(throttled.saved).toEqual([1, 2]);
+  });
+
   it("flush reports a failed save; close drops what is pending", async () => {
     const s = slowStore(0);
     const errors: unknown[] = [];
