@@ -1,0 +1,57 @@
+/**
+ * What S3 already holds, read by LISTING the space's prefix (1,000 keys per request) instead of one
+ * HeadObject per file. Keys follow lib/archive/key.ts: `{prefix}{spaceId}/{dentryId}/v{version}/{name}`.
+ */
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+
+/** One archived file version. */
+export interface ArchivedVersion {
+  dentryId: string;
+  version: number;
+}
+
+/** Set members: `${dentryId}/v${version}`. */
+export type ArchivedSet = ReadonlySet<string>;
+
+export function versionKey(dentryId: string, version: number): string {
+  return `${dentryId}/v${version}`;
+}
+
+/**
+ * (dentryId, version) of an archive key under `spacePrefix` (= `{prefix}{spaceId}/`), or undefined for
+ * anything else that lives there (a stray object, a folder marker).
+ */
+export function parseArchiveKey(spacePrefix: string, key: string): ArchivedVersion | undefined {
+  if (!key.startsWith(spacePrefix)) return undefined;
+  const [dentryId, versionPart, name, ...rest] = key.slice(spacePrefix.length).split("/");
+  if (!dentryId || !versionPart || !name || rest.length > 0) return undefined;
+  const match = /^v([1-9]\d{0,15})$/.exec(versionPart);
+  const version = match ? Number(match[1]) : Number.NaN;
+  return Number.isSafeInteger(version) ? { dentryId, version } : undefined;
+}
+
+export interface ListArchivedInput {
+  bucket: string;
+  /** ARCHIVE_PREFIX as lib/config normalises it: "" or ending in "/". */
+  prefix: string;
+  spaceId: string;
+}
+
+/** Every archived (dentryId, version) of a space, one ListObjectsV2 page after another. */
+export async function listArchivedVersions(s3: S3Client, input: ListArchivedInput): Promise<Set<string>> {
+  const spacePrefix = `${input.prefix}${input.spaceId}/`;
+  const archived = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: input.bucket, Prefix: spacePrefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      const parsed = object.Key === undefined ? undefined : parseArchiveKey(spacePrefix, object.Key);
+      if (parsed) archived.add(versionKey(parsed.dentryId, parsed.version));
+    }
+    // A truncated page without a token would loop forever: stop instead.
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return archived;
+}

@@ -1,0 +1,35 @@
+import { createS3Client, createSqsClient } from "../aws";
+import { resolveSecret } from "../config";
+import { createDingTalkClient } from "../dingtalk";
+import { logger } from "../logging";
+import type { ScheduleSettings } from "./config";
+import type { ScheduleEventDeps } from "./handle-event";
+import { metrics } from "./metrics";
+
+/** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
+export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
+  const dingtalk = createDingTalkClient({
+    baseUrl: settings.dingtalk.apiBase,
+    appKey: settings.dingtalk.appKey,
+    appSecret: await resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
+    logger,
+  });
+  const { schedule } = settings;
+  return {
+    run: {
+      dingtalk,
+      s3: createS3Client(),
+      sqs: createSqsClient(),
+      bucket: settings.archive.bucket,
+      prefix: settings.archive.prefix,
+      archiveQueueUrl: schedule.archiveQueueUrl,
+      scanQueueUrl: schedule.scanQueueUrl,
+      defaultUnionId: settings.dingtalk.defaultUnionId,
+      logger,
+      metrics,
+    },
+    sources: schedule.sources,
+    defaultUnionId: settings.dingtalk.defaultUnionId,
+    stopMarginMs: schedule.stopMarginSeconds * 1000,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The archive-schedule function's one entry point, whatever invoked it:
+ * - EventBridge schedule ("Scheduled Event"): start a run over ARCHIVE_SOURCES, or over `detail.sources`
+ *   when the event brings them;
+ * - a direct invoke, or a schedule whose target input is constant (`{"sources": [...]}`): the same; a
+ *   payload that is a scan cursor continues that run;
+ * - SQS (the scan queue): each record is a continuation (a cursor) of a run too big for one invocation.
+ * Returns the run's summary (per record for SQS: a batch response; a failed record is redelivered).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { ConfigError } from "../config";
+import { invalidInput } from "../errors";
+import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { parseOrThrow } from "../validation";
+import { SCAN_MESSAGE_KIND, type ScanCursor, scanCursorSchema } from "./cursor";
+import { continueRun, type RunDeps, type RunSummary, startRun } from "./run";
+import { type ArchiveSource, parseSources, SourcesError } from "./sources";
+
+export interface ScheduleEventDeps {
+  /** Clients and settings of a run; `shouldStop` is bound per invocation here. */
+  run: Omit<RunDeps, "shouldStop">;
+  /** ARCHIVE_SOURCES (may be empty: then each event must bring its own). */
+  sources: ArchiveSource[];
+  /** DINGTALK_UNION_ID, needed by sources that name no operator. */
+  defaultUnionId: string | undefined;
+  /** List no further page when less than this much invocation time is left. */
+  stopMarginMs: number;
+}
+
+export async function handleScheduleEvent(
+  event: unknown,
+  context: Context,
+  getDeps: () => Promise<ScheduleEventDeps>,
+): Promise<RunSummary | SQSBatchResponse> {
+  const trigger = detectTrigger(event);
+  const deps = await getDeps();
+  const run: RunDeps = {
+    ...deps.run,
+    shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
+  };
+  switch (trigger.kind) {
+    case "sqs":
+      return processPartialResponse(
+        trigger.event,
+        (record: SQSRecord) => continueRun(parseCursor(unwrapMessageBody(record.body).payload), run),
+        new BatchProcessor(EventType.SQS),
+        { throwOnFullBatchFailure: false },
+      );
+    case "eventbridge":
+      return begin(trigger.event.detail, "detail.sources", deps, run);
+    case "direct":
+      return begin(unwrapEnvelope(trigger.event).payload, "sources", deps, run);
+    default:
+      throw invalidInput("archive schedule event", [
+        { field: "(event)", problem: `${trigger.kind} events are not a trigger of this function` },
+      ]);
+  }
+}
+
+/** A cursor continues its run; anything else starts one over its `sources` or the configured ones. */
+function begin(payload: unknown, where: string, deps: ScheduleEventDeps, run: RunDeps): Promise<RunSummary> {
+  if (isObject(payload) && payload.kind === SCAN_MESSAGE_KIND) return continueRun(parseCursor(payload), run);
+  const given = isObject(payload) ? payload.sources : undefined;
+  let sources = deps.sources;
+  if (given !== undefined) {
+    try {
+      sources = parseSources(given, where, deps.defaultUnionId);
+    } catch (error) {
+      if (!(error instanceof SourcesError)) throw error;
+      throw invalidInput("archive schedule event", [{ field: where, problem: error.message }]);
+    }
+  }
+  if (sources.length === 0) {
+    throw new ConfigError([`ARCHIVE_SOURCES is empty and the event names no ${where}: nothing to archive`]);
+  }
+  return startRun(sources, run);
+}
+
+function parseCursor(payload: unknown): ScanCursor {
+  return parseOrThrow(scanCursorSchema, payload, "archive scan continuation");
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

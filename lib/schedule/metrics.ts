@@ -1,0 +1,34 @@
+/**
+ * CloudWatch metrics of scheduled archive runs (Powertools Metrics, EMF). Counted per invocation, so the
+ * sums over a run's invocations are the run's totals.
+ */
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ScanCounters } from "./cursor";
+
+export const METRICS_NAMESPACE = "DingTalkFileBridge";
+
+/** One Metrics instance per container, as Powertools advises (the handler's middleware flushes it). */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME || "dingtalk-file-bridge",
+});
+
+/** The part of Powertools' Metrics we use, so tests and the CLI can pass their own. */
+export type MetricsSink = Pick<Metrics, "addMetric">;
+
+const COUNTS: Array<[keyof ScanCounters, string]> = [
+  ["listed", "ScanListed"],
+  ["queued", "ScanQueued"],
+  ["skipped", "ScanSkipped"],
+  ["inactive", "ScanInactive"],
+  ["failed", "ScanFailed"],
+  // One listDentries call per page: the DingTalk quota this run spent.
+  ["pages", "ScanListCalls"],
+];
+
+export function recordScanMetrics(sink: MetricsSink, summary: ScanCounters & { status: string }): void {
+  for (const [counter, name] of COUNTS) sink.addMetric(name, MetricUnit.Count, summary[counter]);
+  sink.addMetric("ScanQueuedBytes", MetricUnit.Bytes, summary.bytes);
+  if (summary.status === "complete") sink.addMetric("ScanRunsCompleted", MetricUnit.Count, 1);
+  if (summary.status === "aborted") sink.addMetric("ScanRunsAborted", MetricUnit.Count, 1);
+}

@@ -1,0 +1,138 @@
+/**
+ * One invocation of a scheduled archive run, start to summary: scan from the cursor (scan.ts), then put
+ * the continuation on the scan queue when the walk is not finished, and count it all in metrics.
+ *
+ *   cursor ─► scanFolders ─► complete: done
+ *                        ├─► stopped (time is short): continuation message(s) on the scan queue, now
+ *                        ├─► retry (DingTalk unavailable): continuation message, delayed, bounded attempts
+ *                        └─► aborted (e.g. the org's monthly API quota is spent): done, with the error
+ */
+import { randomUUID } from "node:crypto";
+import type { ScanCounters, ScanCursor } from "./cursor";
+import { splitCursor, startCursor } from "./cursor";
+import type { ListFailure } from "./list-failure";
+import { type MetricsSink, recordScanMetrics } from "./metrics";
+import { type PlannedJob, type ScanDeps, scanFolders } from "./scan";
+import { sendMessageBatches } from "./send-batch";
+import type { ArchiveSource } from "./sources";
+
+export interface RunDeps extends ScanDeps {
+  /** The scan queue, for continuations. Without it (the CLI) a stopped run reports its cursor instead. */
+  scanQueueUrl?: string | undefined;
+  metrics?: MetricsSink | undefined;
+  /** Default Date.now. */
+  now?: () => number;
+}
+
+export type RunStatus = "complete" | "continued" | "retrying" | "stopped" | "aborted";
+
+export interface RunSummary extends ScanCounters {
+  runId: string;
+  status: RunStatus;
+  /** 1 for the invocation that started the run, then one more per continuation. */
+  invocation: number;
+  startedAt: string;
+  /** The whole run so far, this invocation included. */
+  totals: ScanCounters;
+  /** Folders left to list (0 when complete). */
+  pendingFolders: number;
+  /** Wall time of this invocation. */
+  seconds: number;
+  /** How the run goes on: messages put on the scan queue, and their delay. */
+  continuation?: { messages: number; delaySeconds: number };
+  /** Where a stopped run without a scan queue stands (resume with it). */
+  cursor?: ScanCursor;
+  error?: { code: string; message: string; requestId?: string | undefined };
+  /** Dry run: the jobs that would have been queued. */
+  jobs?: PlannedJob[];
+}
+
+/** After this many failed attempts in a row (DingTalk unavailable), a run gives up until the next schedule. */
+export const MAX_RETRY_ATTEMPTS = 5;
+const MIN_RETRY_DELAY_SECONDS = 60;
+/** SQS's longest message delay. */
+const MAX_RETRY_DELAY_SECONDS = 900;
+
+/** A new run over `sources`. */
+export function startRun(sources: readonly ArchiveSource[], deps: RunDeps): Promise<RunSummary> {
+  const now = deps.now ?? Date.now;
+  return continueRun(startCursor(sources, randomUUID(), new Date(now())), deps);
+}
+
+/** Go on with a run from its cursor (the first invocation's, or a continuation message's). */
+export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<RunSummary> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  deps.logger?.info("archive run invocation started", {
+    runId: cursor.runId,
+    invocation: cursor.invocation,
+    pendingFolders: cursor.pending.length,
+    dryRun: Boolean(deps.dryRun),
+  });
+  const outcome = await scanFolders(cursor, deps);
+  const base = {
+    runId: cursor.runId,
+    invocation: cursor.invocation,
+    startedAt: cursor.startedAt,
+    ...outcome.counters,
+    totals: outcome.cursor.totals,
+    pendingFolders: outcome.cursor.pending.length,
+    ...(deps.dryRun ? { jobs: outcome.planned } : {}),
+  };
+  const finish = (status: RunStatus, extra: Partial<RunSummary> = {}): RunSummary => {
+    const summary: RunSummary = { ...base, status, seconds: (now() - started) / 1000, ...extra };
+    if (deps.metrics) recordScanMetrics(deps.metrics, summary);
+    const { jobs, cursor: _cursor, ...logged } = summary;
+    const log = status === "aborted" ? deps.logger?.error : deps.logger?.info;
+    log?.call(deps.logger, "archive run invocation ended", { ...logged, plannedJobs: jobs?.length });
+    return summary;
+  };
+
+  switch (outcome.status) {
+    case "complete":
+      return finish("complete");
+    case "aborted":
+      return finish("aborted", { error: errorOf(outcome.failure) });
+    case "stopped": {
+      const next = { ...outcome.cursor, invocation: cursor.invocation + 1 };
+      if (!deps.scanQueueUrl) return finish("stopped", { cursor: next });
+      const messages = await putContinuation(deps, splitCursor(next), 0);
+      return finish("continued", { continuation: { messages, delaySeconds: 0 } });
+    }
+    case "retry": {
+      const attempts = (outcome.cursor.attempts ?? 0) + 1;
+      const error = errorOf(outcome.failure);
+      if (attempts >= MAX_RETRY_ATTEMPTS) return finish("aborted", { error });
+      const next = { ...outcome.cursor, attempts, invocation: cursor.invocation + 1 };
+      if (!deps.scanQueueUrl) return finish("stopped", { cursor: next, error });
+      const delaySeconds = retryDelaySeconds(outcome.failure, attempts);
+      const messages = await putContinuation(deps, [next], delaySeconds);
+      return finish("retrying", { continuation: { messages, delaySeconds }, error });
+    }
+  }
+}
+
+/** Wait what DingTalk asked for, else one minute doubling per attempt; within SQS's 15-minute limit. */
+export function retryDelaySeconds(failure: ListFailure, attempts: number): number {
+  const asked = failure.retryAfterMs === undefined ? 0 : Math.ceil(failure.retryAfterMs / 1000);
+  const backoff = MIN_RETRY_DELAY_SECONDS * 2 ** (attempts - 1);
+  return Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(asked, backoff));
+}
+
+/** Continuations must not be lost: any message SQS refuses after its retries fails the invocation. */
+async function putContinuation(deps: RunDeps, cursors: ScanCursor[], delaySeconds: number): Promise<number> {
+  const queueUrl = deps.scanQueueUrl as string;
+  const result = await sendMessageBatches(deps.sqs, queueUrl, cursors, { ...deps.send, delaySeconds });
+  if (result.failed.length > 0) {
+    const first = result.failed[0];
+    throw new Error(
+      `could not queue ${result.failed.length} continuation message(s) of run ${cursors[0]?.runId}: ` +
+        `${first?.code} ${first?.reason}`,
+    );
+  }
+  return result.sent;
+}
+
+function errorOf(failure: ListFailure): NonNullable<RunSummary["error"]> {
+  return { code: failure.code, message: failure.message, requestId: failure.requestId };
+}

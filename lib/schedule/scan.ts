@@ -1,0 +1,277 @@
+/**
+ * One invocation's share of a scheduled archive run: walk the cursor's folders page by page (one DingTalk
+ * listDentries call per page of up to 50 entries, nothing per file), compare each NORMAL file's current
+ * version with what S3 holds (one ListObjectsV2 walk per space), and queue an archive job per new or
+ * changed version, 10 per SendMessageBatch.
+ *
+ *   pending folders ─► list a page ─► files: archived? skip : queue job    folders: push (recursive)
+ *                  └── shouldStop()? ─► return the cursor: pending + this folder's nextToken + totals
+ *
+ * A plain function: clients and settings come in `deps`, so the Lambda, the backfill CLI and tests share it.
+ */
+import { createHash } from "node:crypto";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Dentry, DentryPage, DingTalkClient, Logger } from "../dingtalk";
+import { type ArchiveJob, archiveJobSchema } from "../jobs/archive-job";
+import { listArchivedVersions, versionKey } from "./archived";
+import { addCounters, type FolderTask, type ScanCounters, type ScanCursor, zeroCounters } from "./cursor";
+import { classifyListFailure, type ListFailure } from "./list-failure";
+import { type SendBatchOptions, SQS_BATCH_SIZE, sendMessageBatches } from "./send-batch";
+
+export interface ScanDeps {
+  dingtalk: Pick<DingTalkClient, "listDentriesPage">;
+  s3: S3Client;
+  sqs: SQSClient;
+  bucket: string;
+  /** ARCHIVE_PREFIX as lib/config normalises it. */
+  prefix: string;
+  archiveQueueUrl: string;
+  /** DINGTALK_UNION_ID: the operator of folders whose source names none. */
+  defaultUnionId: string | undefined;
+  /** True = list no further page: the invocation is about to run out of time (or the user pressed Ctrl-C). */
+  shouldStop: () => boolean;
+  /** List and compare, but queue nothing: report the jobs instead. */
+  dryRun?: boolean;
+  logger?: Logger;
+  /** Resending of SQS partial batch failures. */
+  send?: SendBatchOptions;
+}
+
+/** A job a dry run would have queued, with what a person needs to recognise the file. */
+export interface PlannedJob extends ArchiveJob {
+  name: string;
+  path: string | undefined;
+  size: number;
+}
+
+export type ScanOutcome =
+  /** Every pending folder is listed. */
+  | { status: "complete"; cursor: ScanCursor; counters: ScanCounters; planned: PlannedJob[] }
+  /** shouldStop() said so: continue from `cursor`. */
+  | { status: "stopped"; cursor: ScanCursor; counters: ScanCounters; planned: PlannedJob[] }
+  /** DingTalk stayed unavailable after the client's retries: continue from `cursor` after a delay. */
+  | {
+      status: "retry";
+      cursor: ScanCursor;
+      counters: ScanCounters;
+      planned: PlannedJob[];
+      failure: ListFailure;
+    }
+  /** Going on cannot succeed (e.g. the org's monthly API quota is spent): the run ends here. */
+  | {
+      status: "aborted";
+      cursor: ScanCursor;
+      counters: ScanCounters;
+      planned: PlannedJob[];
+      failure: ListFailure;
+    };
+
+/** DingTalk's maximum page size: every call lists as much as it can. */
+export const PAGE_SIZE = 50;
+
+/** A job on the queue plus its size, for the bytes metric. */
+interface Outgoing {
+  job: ArchiveJob;
+  size: number;
+}
+
+export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<ScanOutcome> {
+  const log = deps.logger;
+  const counters = zeroCounters();
+  const planned: PlannedJob[] = [];
+  const pending: FolderTask[] = cursor.pending.map((task) => ({ ...task }));
+  const archivedBySpace = new Map<string, Promise<ReadonlySet<string>>>();
+  // Overlapping sources may list a file twice: queue it once per invocation.
+  const queuedNow = new Set<string>();
+  let outgoing: Outgoing[] = [];
+  let restartedFolder: FolderTask | undefined;
+  // A page listed: the run moves again, so earlier failed attempts no longer count.
+  let progressed = false;
+
+  const archived = (spaceId: string) => {
+    let set = archivedBySpace.get(spaceId);
+    if (!set) {
+      set = listArchivedVersions(deps.s3, { bucket: deps.bucket, prefix: deps.prefix, spaceId });
+      archivedBySpace.set(spaceId, set);
+    }
+    return set;
+  };
+
+  const flush = async (all: boolean) => {
+    while (outgoing.length >= SQS_BATCH_SIZE || (all && outgoing.length > 0)) {
+      const batch = outgoing.slice(0, SQS_BATCH_SIZE);
+      outgoing = outgoing.slice(SQS_BATCH_SIZE);
+      const result = await sendMessageBatches(
+        deps.sqs,
+        deps.archiveQueueUrl,
+        batch.map((o) => o.job),
+        deps.send,
+      );
+      const failedIds = new Set(result.failed.map((f) => f.message.jobId));
+      for (const { job, size } of batch) {
+        if (failedIds.has(job.jobId)) continue;
+        counters.queued += 1;
+        counters.bytes += size;
+      }
+      for (const failure of result.failed) {
+        counters.failed += 1;
+        log?.error("archive job not queued", {
+          ...failure.message,
+          code: failure.code,
+          reason: failure.reason,
+        });
+      }
+    }
+  };
+
+  const outcome = <S extends ScanOutcome["status"]>(status: S) => ({
+    status,
+    cursor: {
+      ...cursor,
+      attempts: progressed ? undefined : cursor.attempts,
+      pending,
+      totals: addCounters(cursor.totals, counters),
+    },
+    counters,
+    planned,
+  });
+
+  while (pending.length > 0) {
+    // At least one page per invocation, so a run always moves forward.
+    if (counters.pages > 0 && deps.shouldStop()) {
+      await flush(true);
+      return outcome("stopped");
+    }
+    const task = pending.at(-1) as FolderTask;
+    const unionId = task.unionId ?? deps.defaultUnionId;
+    let page: DentryPage;
+    try {
+      if (!unionId) throw new Error(`no unionId for space ${task.spaceId} and DINGTALK_UNION_ID is not set`);
+      page = await deps.dingtalk.listDentriesPage({
+        spaceId: task.spaceId,
+        parentId: task.parentId,
+        unionId,
+        maxResults: PAGE_SIZE,
+        // Creation order: a file added or changed while a run is paused never shifts the pages still to come.
+        orderBy: "CREATE_TIME",
+        order: "ASC",
+        nextToken: task.nextToken,
+      });
+    } catch (error) {
+      counters.pages += 1; // a refused call still spends quota
+      const failure = classifyListFailure(error, task);
+      if (failure.scope === "rethrow") throw error;
+      log?.warn("listing a folder failed", {
+        ...failureLog(failure),
+        spaceId: task.spaceId,
+        parentId: task.parentId,
+      });
+      if (failure.scope === "token" && restartedFolder !== task) {
+        // A stale page token: list this folder again from its first page (once).
+        restartedFolder = task;
+        delete task.nextToken;
+        continue;
+      }
+      if (failure.scope === "retry" || failure.scope === "run") {
+        await flush(true);
+        return { ...outcome(failure.scope === "retry" ? "retry" : "aborted"), failure };
+      }
+      counters.failed += 1;
+      dropFolders(pending, task, failure.scope === "space");
+      continue;
+    }
+    counters.pages += 1;
+    progressed = true;
+    const children: FolderTask[] = [];
+    for (const dentry of page.dentries) {
+      counters.listed += 1;
+      if (dentry.type === "FOLDER") {
+        if (task.recursive !== false) children.push(childFolder(task, dentry));
+        continue;
+      }
+      const job = await consider(dentry, task);
+      if (job) outgoing.push(job);
+    }
+    if (page.nextToken && page.nextToken !== task.nextToken) {
+      task.nextToken = page.nextToken;
+      // Subfolders wait below the folder being paged, so a folder is finished before going deeper.
+      pending.splice(pending.length - 1, 0, ...children.reverse());
+    } else {
+      if (page.nextToken)
+        log?.warn("nextToken did not advance; folder ends here", { parentId: task.parentId });
+      pending.pop();
+      counters.folders += 1;
+      pending.push(...children.reverse());
+    }
+    await flush(false);
+  }
+  await flush(true);
+  return outcome("complete");
+
+  /** The job for a file whose current version is not in S3, or undefined (counted either way). */
+  async function consider(dentry: Dentry, task: FolderTask): Promise<Outgoing | undefined> {
+    if (dentry.status !== undefined && dentry.status !== "NORMAL") {
+      counters.inactive += 1;
+      return undefined;
+    }
+    if (dentry.version === undefined) {
+      counters.failed += 1;
+      log?.warn("file listed without a version; cannot tell whether it changed", { dentryId: dentry.id });
+      return undefined;
+    }
+    const key = versionKey(dentry.id, dentry.version);
+    if ((await archived(task.spaceId)).has(key) || queuedNow.has(`${task.spaceId}/${key}`)) {
+      counters.skipped += 1;
+      return undefined;
+    }
+    queuedNow.add(`${task.spaceId}/${key}`);
+    const parsed = archiveJobSchema.safeParse({
+      spaceId: task.spaceId,
+      dentryId: dentry.id,
+      version: dentry.version,
+      ...(task.unionId ? { unionId: task.unionId } : {}),
+      jobId: jobIdFor(cursor.runId, dentry.id, dentry.version),
+    });
+    if (!parsed.success) {
+      counters.failed += 1;
+      log?.warn("file cannot become an archive job", { dentryId: dentry.id, problem: parsed.error.message });
+      return undefined;
+    }
+    const size = dentry.size ?? 0;
+    if (deps.dryRun) {
+      counters.queued += 1;
+      counters.bytes += size;
+      planned.push({ ...parsed.data, name: dentry.name, path: dentry.path, size });
+      return undefined;
+    }
+    return { job: parsed.data, size };
+  }
+}
+
+function childFolder(parent: FolderTask, dentry: Dentry): FolderTask {
+  return {
+    spaceId: parent.spaceId,
+    parentId: dentry.id,
+    ...(parent.unionId ? { unionId: parent.unionId } : {}),
+  };
+}
+
+/** Remove a folder DingTalk refused to list, or every folder of its space when the space itself is gone. */
+function dropFolders(pending: FolderTask[], task: FolderTask, wholeSpace: boolean): void {
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const other = pending[i] as FolderTask;
+    if (other === task || (wholeSpace && other.spaceId === task.spaceId)) pending.splice(i, 1);
+  }
+}
+
+/** Stable per run and file version, so one job can be followed through its re-queues in the logs. */
+function jobIdFor(runId: string, dentryId: string, version: number): string {
+  const id = `${runId}-${dentryId}-v${version}`;
+  if (id.length <= 128) return id;
+  return `${runId}-${createHash("sha256").update(dentryId).digest("hex").slice(0, 32)}-v${version}`;
+}
+
+function failureLog(failure: ListFailure) {
+  return { code: failure.code, message: failure.message, requestId: failure.requestId, scope: failure.scope };
+}
