@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../lib/config";
+import { loadDingTalkEventsConfig } from "../../lib/dingtalk-events/config";
+import { loadDingTalkEventsSettings } from "../../lib/dingtalk-events/deps";
+import { KEYS } from "./helpers";
+
+const good = {
+  DINGTALK_EVENT_TOKEN: KEYS.token,
+  DINGTALK_EVENT_AES_KEY: KEYS.aesKey,
+  DINGTALK_APP_KEY: "app-key",
+  ARCHIVE_QUEUE_URL: "http://127.0.0.1:4566/000000000000/archive",
+  IDEMPOTENCY_TABLE: "idempotency",
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadDingTalkEventsSettings(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("dingtalk-events configuration", () => {
+  it("loads values, with the owner key defaulting to the app key and a 5-minute window", () => {
+    expect(loadDingTalkEventsConfig(good)).toEqual({
+      token: { kind: "value", value: KEYS.token },
+      aesKey: { kind: "value", value: KEYS.aesKey },
+      ownerKey: "app-key",
+      archiveQueueUrl: good.ARCHIVE_QUEUE_URL,
+      maxSkewMs: 300_000,
+      maxBodyBytes: 65_536,
+    });
+  });
+
+  it("reads secrets from SSM or Secrets Manager references, and takes an owner key and window override", () => {
+    const { DINGTALK_EVENT_TOKEN: _, DINGTALK_EVENT_AES_KEY: __, ...rest } = good;
+    const config = loadDingTalkEventsConfig({
+      ...rest,
+      DINGTALK_EVENT_TOKEN_PARAMETER: "/bridge/dev/dingtalk-event-token",
+      DINGTALK_EVENT_AES_KEY_PARAMETER: "secretsmanager:bridge/dingtalk-event-aes-key",
+      DINGTALK_EVENT_OWNER_KEY: "ding-corp-id",
+      DINGTALK_EVENT_MAX_SKEW_SECONDS: "120",
+    });
+    expect(config).toMatchObject({
+      token: { kind: "ssm", name: "/bridge/dev/dingtalk-event-token" },
+      aesKey: { kind: "secretsmanager", id: "bridge/dingtalk-event-aes-key" },
+      ownerKey: "ding-corp-id",
+      maxSkewMs: 120_000,
+    });
+  });
+
+  it("names every missing variable at once", () => {
+    expect(problems({})).toEqual(
+      expect.arrayContaining([
+        "DINGTALK_APP_KEY is required",
+        "ARCHIVE_QUEUE_URL is required",
+        "DINGTALK_EVENT_TOKEN (or DINGTALK_EVENT_TOKEN_PARAMETER) is required",
+        "DINGTALK_EVENT_AES_KEY (or DINGTALK_EVENT_AES_KEY_PARAMETER) is required",
+        "IDEMPOTENCY_TABLE is required",
+      ]),
+    );
+  });
+
+  it("names a bad AES key, queue URL, window, and a secret given twice, without echoing secrets", () => {
+    const found = problems({
+      ...good,
+      DINGTALK_EVENT_AES_KEY: "too-short-secret-value",
+      DINGTALK_EVENT_TOKEN_PARAMETER: "/also/a/parameter",
+      ARCHIVE_QUEUE_URL: "not a url",
+      DINGTALK_EVENT_MAX_SKEW_SECONDS: "5",
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "DINGTALK_EVENT_AES_KEY must be 43 base64 characters (got 22 characters)",
+        "set either DINGTALK_EVENT_TOKEN or DINGTALK_EVENT_TOKEN_PARAMETER, not both",
+        "ARCHIVE_QUEUE_URL must be an http(s) URL",
+        "DINGTALK_EVENT_MAX_SKEW_SECONDS must be at least 30",
+      ]),
+    );
+    expect(found.join(" ")).not.toContain("too-short-secret-value");
+    expect(found.join(" ")).not.toContain(KEYS.token);
+  });
+});
