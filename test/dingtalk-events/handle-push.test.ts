@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { callbackKeys, callbackSignature, encryptMessage } from "../../lib/dingtalk-events/crypto";
 import { handleDingTalkEvent, type PushDeps } from "../../lib/dingtalk-events/handle-push";
 import { buildPush, openReply, storageEvent } from "../../sandbox/push";
@@ -265,6 +265,43 @@ describe("refused pushes", () => {
       async () => failing,
     );
     expect(result.statusCode).toBe(500);
+  });
+});
+
+describe("logging", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("logs a refusal with its code and the sender's IP, and no line carries a secret or the ciphertext", async () => {
+    // Powertools writes one JSON line per entry (warnings and errors to stderr); read them as CloudWatch would.
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    const { send } = setup();
+    const accepted = buildPush(fileEvent("5001"), at());
+    await send(accepted);
+    await send(buildPush(fileEvent(), at({ token: "wrong" })));
+    await send(buildPush(fileEvent(), at({ appKey: "other" })));
+    await send(buildPush({ EventType: "storage_dentry_create" }, at()));
+    expect(lines.find((l) => l.includes("archive job queued"))).toContain('"dentryId":"5001"');
+    expect(lines.filter((l) => l.includes('"level":"WARN"') && l.includes("request refused"))).toEqual([
+      expect.stringContaining('"code":"InvalidSignature"'),
+      expect.stringContaining('"code":"WrongOwnerKey"'),
+    ]);
+    const entries = lines.filter((l) =>
+      /"message":"(archive job queued|request refused|DingTalk event unusable)/.test(l),
+    );
+    expect(entries).toHaveLength(4);
+    for (const entry of entries) expect(entry).toContain('"sourceIp":"203.0.113.20"');
+    expect(lines.find((l) => l.includes('"level":"ERROR"'))).toMatch(/unusable.*spaceId is required/);
+    for (const line of lines) {
+      expect(line).not.toContain(KEYS.token);
+      expect(line).not.toContain(KEYS.aesKey);
+      expect(line).not.toContain(accepted.body.encrypt.slice(0, 24));
+    }
   });
 });
 
