@@ -28,6 +28,7 @@ import {
   abortMultipart,
   completeMultipart,
   createMultipart,
+  isChecksumMismatch,
   isNoSuchUpload,
   isRetryableS3,
   type ObjectTarget,
@@ -617,7 +618,8 @@ async function withAttempts<T>(
             cause: err,
           });
         }
-        if (!isRetryableS3(err)) {
+        // A checksum S3 disagrees with means bytes changed on the way: send them again.
+        if (!isRetryableS3(err) && !isChecksumMismatch(err)) {
           throw new TransferError("upload", `${label}: S3 refused it: ${describe(err)}`, {
             ...(partNumber !== undefined ? { partNumber } : {}),
             status: s3Status(err),
@@ -747,14 +749,16 @@ async function s3Call<T>(run: Run, name: string, call: () => Promise<T>): Promis
     return await call();
   } catch (err) {
     if (run.inner.signal.aborted || err instanceof TransferError) throw err;
-    throw new TransferError(
-      isNoSuchUpload(err) ? "uploadGone" : "upload",
-      `${name} failed: ${describe(err)}`,
-      {
-        status: s3Status(err),
-        cause: err,
-      },
-    );
+    // On CompleteMultipartUpload, a checksum mismatch means S3 combined other part checksums than ours.
+    const reason = isNoSuchUpload(err)
+      ? "uploadGone"
+      : isChecksumMismatch(err)
+        ? "checksumMismatch"
+        : "upload";
+    throw new TransferError(reason, `${name} failed: ${describe(err)}`, {
+      status: s3Status(err),
+      cause: err,
+    });
   }
 }
 

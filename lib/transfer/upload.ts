@@ -224,6 +224,12 @@ export function isNoSuchUpload(err: unknown): boolean {
   return e?.name === "NoSuchUpload" || e?.Code === "NoSuchUpload";
 }
 
+/** S3 found that the bytes it received do not match the checksum sent with them. */
+export function isChecksumMismatch(err: unknown): boolean {
+  const e = err as AwsErrorShape | undefined;
+  return ["BadDigest", "XAmzContentChecksumMismatch"].includes(e?.name ?? e?.Code ?? "");
+}
+
 /** Worth sending again: throttling, 5xx, timeouts, and network errors (no HTTP status at all). */
 export function isRetryableS3(err: unknown): boolean {
   const e = err as AwsErrorShape | undefined;

@@ -72,6 +72,21 @@ describe("S3's full-object checksum", () => {
     expect(stats.deletes).toBe(0);
   });
 
+  it("refused by S3 on CompleteMultipartUpload (BadDigest) → checksumMismatch, upload aborted", async () => {
+    const { result, stats } = await withSink({ failCompleteCode: "BadDigest" }, "stream");
+    expect((result as TransferError).reason).toBe("checksumMismatch");
+    expect(stats).toMatchObject({ completes: 0, aborts: 1 });
+  });
+
+  it("a part refused as BadDigest → sent again (bytes changed on the way)", async () => {
+    const { result, events } = await withSink(
+      { failParts: 1, failStatus: 400, failCode: "BadDigest" },
+      "buffer",
+    );
+    expect(result).toMatchObject({ status: "completed" });
+    expect(events.filter((e) => e.type === "retry")).toHaveLength(1);
+  });
+
   it("differing: checksumMismatch, and the object is deleted again", async () => {
     const { result, stats } = await withSink({ completeCrc32: "AAAAAA==" }, "buffer");
     expect(result).toBeInstanceOf(TransferError);

@@ -16,6 +16,8 @@ export interface SinkOptions {
   failParts?: number;
   failStatus?: number;
   failCode?: string;
+  /** Answer CompleteMultipartUpload with this error code (400), as S3 does when the full checksum differs. */
+  failCompleteCode?: string;
   /** Answer CompleteMultipartUpload with this full-object CRC32 (as real S3 does); default: none, as fauxqs. */
   completeCrc32?: string;
 }
@@ -66,6 +68,9 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           xml(
             `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>u${++uploads}</UploadId></InitiateMultipartUploadResult>`,
           );
+        } else if (req.method === "POST" && url.searchParams.has("uploadId") && options.failCompleteCode) {
+          res.writeHead(400, { "content-type": "application/xml" });
+          res.end(`<Error><Code>${options.failCompleteCode}</Code><Message>checksum</Message></Error>`);
         } else if (req.method === "POST" && url.searchParams.has("uploadId")) {
           stats.completes++;
           const checksum = options.completeCrc32
