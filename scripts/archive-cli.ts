@@ -12,6 +12,7 @@
  * - ARCHIVE_REPORT_RSS=1 prints the process's peak RSS on stderr at the end.
  */
 import { parseArgs } from "node:util";
+import { S3Client } from "@aws-sdk/client-s3";
 import {
   ArchiveError,
   type ArchiveProgress,
@@ -21,15 +22,16 @@ import {
   formatBytes,
   formatProgress,
 } from "../lib/archive";
-import { createS3Client } from "../lib/aws";
+// lib/config/env, not lib/config: the index also loads the SSM and Secrets Manager clients (~25 MiB of RSS),
+// which only a secret given as a parameter name needs (see appSecret below).
 import {
   ConfigError,
   loadArchiveConfig,
   loadDingTalkConfig,
   loadSections,
   loadTransferConfig,
-  resolveSecret,
-} from "../lib/config";
+  type SecretSource,
+} from "../lib/config/env";
 import { createDingTalkClient, type Logger } from "../lib/dingtalk";
 import { fileCheckpointStore } from "../lib/transfer";
 import { localFunctionEnv } from "./local-env";
@@ -199,10 +201,13 @@ async function main(): Promise<number> {
   const dingtalk = createDingTalkClient({
     baseUrl: settings.dingtalk.apiBase,
     appKey: settings.dingtalk.appKey,
-    appSecret: await resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
+    appSecret: await appSecret(settings.dingtalk.appSecret),
     logger,
   });
-  const s3 = createS3Client(process.env);
+  // As lib/aws's createS3Client (which also loads the SQS client): path-style when an endpoint is set.
+  const s3 = new S3Client({
+    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL),
+  });
 
   // First signal: start no new part, let the parts in flight finish, save the checkpoint. Second: leave now
   // (the file checkpoint is written after every part, so at most the parts in flight are lost).
@@ -244,6 +249,12 @@ async function main(): Promise<number> {
   } finally {
     s3.destroy();
   }
+}
+
+async function appSecret(source: SecretSource): Promise<string> {
+  if (source.kind === "value") return source.value;
+  const { resolveSecret } = await import("../lib/config/secrets");
+  return resolveSecret(source, "DINGTALK_APP_SECRET");
 }
 
 function describe(error: unknown): string {
