@@ -187,8 +187,12 @@ export async function uploadStream(
         ContentLength: size,
         ContentType: t.contentType,
         Metadata: t.metadata,
-        ChecksumAlgorithm: t.algorithm,
-        ChecksumType: "FULL_OBJECT",
+        // lib-storage copies the CRC32 of each part into CompleteMultipartUpload but not a CRC64NVME one, which
+        // S3 may then refuse; with CRC64NVME, leave lib-storage its default (composite CRC32, still checked
+        // per part by S3) and report the full-object checksum as not confirmed.
+        ...(t.algorithm === "CRC32"
+          ? { ChecksumAlgorithm: t.algorithm, ChecksumType: "FULL_OBJECT" as const }
+          : {}),
         MpuObjectSize: size,
       },
       partSize: options.partSize,

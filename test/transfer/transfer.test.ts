@@ -177,6 +177,17 @@ describe("faults on the file host, one at a time", () => {
     expect(env.leakedUploads()).toEqual([]);
   });
 
+  it("the fallback with CRC64NVME: byte-exact, S3's checksum reported as not confirmed", async () => {
+    sandbox.addFaults({ api: "file", kind: "ignoreRange" });
+    const { result, key } = await run("twenty.bin", { checksumAlgorithm: "CRC64NVME" });
+    expect(completed(result)).toMatchObject({
+      method: "stream",
+      checksum: await crcOfFile("twenty.bin", "CRC64NVME"),
+      s3Checksum: "unavailable",
+    });
+    await expectExact(key, "twenty.bin");
+  });
+
   it("the fallback's streamed GET failing mid-way → lib-storage aborts its upload, the GET is retried", async () => {
     sandbox.addFaults(
       { api: "file", kind: "ignoreRange" },
