@@ -53,7 +53,7 @@ export type SecretSource =
   | { kind: "ssm"; name: string }
   | { kind: "secretsmanager"; id: string };
 
-function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
+export function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
   const value = env[name] || undefined;
   const reference = env[`${name}_PARAMETER`] || undefined;
   if (value && reference) {

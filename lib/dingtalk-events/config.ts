@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, type Env, type SecretSource } from "../config";
+import { ConfigError, type Env, type SecretSource, secretSource } from "../config";
 
 /**
  * The dingtalk-events function's own section of configuration, in the style of lib/config/env.ts: every
@@ -65,22 +65,4 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
     maxSkewMs: section.DINGTALK_EVENT_MAX_SKEW_SECONDS * 1000,
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   };
-}
-
-/** `<NAME>` holds the value (local runs) or `<NAME>_PARAMETER` names where AWS keeps it, as in lib/config. */
-function secretSource(env: Env, name: string, problems: string[]): SecretSource | undefined {
-  const value = env[name] || undefined;
-  const reference = env[`${name}_PARAMETER`] || undefined;
-  if (value && reference) {
-    problems.push(`set either ${name} or ${name}_PARAMETER, not both`);
-    return undefined;
-  }
-  if (value) return { kind: "value", value };
-  if (reference) {
-    return reference.startsWith("secretsmanager:")
-      ? { kind: "secretsmanager", id: reference.slice("secretsmanager:".length) }
-      : { kind: "ssm", name: reference };
-  }
-  problems.push(`${name} (or ${name}_PARAMETER) is required`);
-  return undefined;
 }

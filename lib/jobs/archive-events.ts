@@ -144,10 +144,10 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     }
     if (!error.retryable) {
       await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
-      logger.error("archive failed permanently; job dead-lettered", { ...log, ...describe(error) });
+      logger.error("archive failed permanently; job dead-lettered", { ...log, error: describe(error) });
       return { status: "dead-lettered" as const, reason: error.message };
     }
-    logger.warn("archive failed; the queue will retry", { ...log, ...describe(error) });
+    logger.warn("archive failed; the queue will retry", { ...log, error: describe(error) });
     throw new AppError(502, error.code, error.message, { requestId: error.requestId, cause: error });
   } finally {
     logger.removeKeys(["jobId"]);

@@ -99,12 +99,12 @@ async function handleRecord(
     if (isPermanent(appError) && deps.deadLetter) {
       // Retrying cannot fix bad input or DingTalk's "no": park it with its reason instead of spending quota.
       await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
-      logger.warn("send-link message dead-lettered", { messageId: record.messageId, ...failure });
+      logger.warn("send-link message dead-lettered", { messageId: record.messageId, error: failure });
       return { status: "dead-lettered", reason: appError.message };
     }
     logger.warn("send-link message failed; the queue will retry", {
       messageId: record.messageId,
-      ...failure,
+      error: failure,
     });
     throw appError;
   }
