@@ -35,6 +35,8 @@ export interface ListArchivedInput {
   /** ARCHIVE_PREFIX as lib/config normalises it: "" or ending in "/". */
   prefix: string;
   spaceId: string;
+  /** Keys per ListObjectsV2 call; default (and S3's maximum) 1,000. */
+  pageSize?: number;
 }
 
 /** Every archived (dentryId, version) of a space, one ListObjectsV2 page after another. */
@@ -44,7 +46,12 @@ export async function listArchivedVersions(s3: S3Client, input: ListArchivedInpu
   let token: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: input.bucket, Prefix: spacePrefix, ContinuationToken: token }),
+      new ListObjectsV2Command({
+        Bucket: input.bucket,
+        Prefix: spacePrefix,
+        ContinuationToken: token,
+        MaxKeys: input.pageSize,
+      }),
     );
     for (const object of page.Contents ?? []) {
       const parsed = object.Key === undefined ? undefined : parseArchiveKey(spacePrefix, object.Key);
