@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../lib/webhooks/verify";
+import { openReply, pushEvent, SANDBOX_EVENT_KEYS, storageEvent } from "../sandbox/push";
 import { LOCAL_WEBHOOK_SECRET } from "../scripts/local-env";
 
 async function freePort(): Promise<number> {
@@ -92,6 +93,33 @@ async function dentryIdOf(name: string): Promise<string> {
   return found.id;
 }
 
+/** The object's size once the worker has put it in local S3 (polled for up to a minute). */
+async function waitForObject(key: string): Promise<number> {
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${ports.EMULATOR_PORT}`,
+    forcePathStyle: true,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const size = await s3
+        .send(new HeadObjectCommand({ Bucket: "dingtalk-archive", Key: key }))
+        .then((head) => head.ContentLength)
+        .catch(() => undefined);
+      if (size !== undefined) return size;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: "dingtalk-archive" }));
+    throw new Error(
+      `no ${key}; objects: ${JSON.stringify(listed.Contents?.map((o) => o.Key))}\n${output.slice(-3000)}`,
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
 describe("npm start (the local stack)", () => {
   it("answers a signed send-link request with DingTalk's file object", async () => {
     const dentryId = await dentryIdOf("README.txt");
@@ -117,6 +145,19 @@ describe("npm start (the local stack)", () => {
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: "InvalidSignature" } });
   });
+
+  it("takes DingTalk's encrypted storage-event push and archives the file it names", async () => {
+    const dentryId = await dentryIdOf("données.csv");
+    const url = `http://127.0.0.1:${ports.OFFLINE_HTTP_PORT}/webhooks/dingtalk-events`;
+    const answer = await pushEvent(
+      url,
+      storageEvent("storage_dentry_create", { spaceId: "sandbox-space", dentryId }),
+      SANDBOX_EVENT_KEYS,
+    );
+    expect(answer.status).toBe(200);
+    expect(openReply(answer.body, SANDBOX_EVENT_KEYS)).toBe("success");
+    expect(await waitForObject(`sandbox-space/${dentryId}/v1/données.csv`)).toBeGreaterThan(0);
+  }, 90_000);
 
   it("queues a signed archive request and the worker, fed by the local queue, puts the file in local S3", async () => {
     const dentryId = await dentryIdOf("报告 2026.pdf");
