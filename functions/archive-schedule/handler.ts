@@ -5,9 +5,8 @@ import type { Context } from "aws-lambda";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
 import { loadScheduleSettings } from "../../lib/schedule/config";
-import { createScheduleDeps } from "../../lib/schedule/deps";
+import { createScheduleDeps, metrics } from "../../lib/schedule/deps";
 import { handleScheduleEvent } from "../../lib/schedule/handle-event";
-import { metrics } from "../../lib/schedule/metrics";
 
 // Validated at cold start: a bad variable (ARCHIVE_SOURCES included) fails the init with a message naming it.
 const settings = loadScheduleSettings();

@@ -9,7 +9,7 @@
  *                          one page with the DingTalk client's retries takes at most ~20 s).
  * plus the DingTalk section (DINGTALK_*) and the archive section (ARCHIVE_BUCKET, ARCHIVE_PREFIX).
  */
-import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config";
+import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config/env";
 import { type ArchiveSource, parseSourcesJson, SourcesError } from "./sources";
 
 export interface ScheduleConfig {

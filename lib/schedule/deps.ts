@@ -1,10 +1,17 @@
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createS3Client, createSqsClient } from "../aws";
 import { resolveSecret } from "../config";
 import { createDingTalkClient } from "../dingtalk";
 import { logger } from "../logging";
 import type { ScheduleSettings } from "./config";
 import type { ScheduleEventDeps } from "./handle-event";
-import { metrics } from "./metrics";
+import { METRICS_NAMESPACE } from "./metrics";
+
+/** One Metrics instance per container, as Powertools advises; the handler's middleware flushes it. */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME || "dingtalk-file-bridge",
+});
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {

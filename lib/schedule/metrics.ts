@@ -2,16 +2,10 @@
  * CloudWatch metrics of scheduled archive runs (Powertools Metrics, EMF). Counted per invocation, so the
  * sums over a run's invocations are the run's totals.
  */
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ScanCounters } from "./cursor";
 
 export const METRICS_NAMESPACE = "DingTalkFileBridge";
-
-/** One Metrics instance per container, as Powertools advises (the handler's middleware flushes it). */
-export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME || "dingtalk-file-bridge",
-});
 
 /** The part of Powertools' Metrics we use, so tests and the CLI can pass their own. */
 export type MetricsSink = Pick<Metrics, "addMetric">;

@@ -82,9 +82,11 @@ export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<Ru
   const finish = (status: RunStatus, extra: Partial<RunSummary> = {}): RunSummary => {
     const summary: RunSummary = { ...base, status, seconds: (now() - started) / 1000, ...extra };
     if (deps.metrics) recordScanMetrics(deps.metrics, summary);
+    // The log line stays small: no job list, no cursor.
     const { jobs, cursor: _cursor, ...logged } = summary;
-    const log = status === "aborted" ? deps.logger?.error : deps.logger?.info;
-    log?.call(deps.logger, "archive run invocation ended", { ...logged, plannedJobs: jobs?.length });
+    const details = { ...logged, plannedJobs: jobs?.length };
+    if (status === "aborted") deps.logger?.error("archive run aborted", details);
+    else deps.logger?.info("archive run invocation ended", details);
     return summary;
   };
 

@@ -1,0 +1,282 @@
+/**
+ * `npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--dry-run] [--resume CURSOR]`
+ *
+ * A one-off archive run over a space or folder (default: the sources of ARCHIVE_SOURCES), through the same
+ * lib code as the scheduled Lambda (lib/schedule): list DingTalk folders page by page, compare with S3, queue
+ * one archive job per new or changed file version on the archive queue. The archive worker does the copying.
+ * - Configuration from the environment (lib/config). With no DingTalk credentials set, the local stack of
+ *   `npm start` is the default: the sandbox on 127.0.0.1:4010, fauxqs on 127.0.0.1:4566 and its archive queue.
+ * - `--dry-run`: list and compare only; the summary's `jobs` are what would be queued.
+ * - stdout: exactly one JSON line at the end (the run's summary). stderr: warnings and failures.
+ * - The run goes on in this process until done (no Lambda time limit, so no scan queue). SIGINT/SIGTERM stop
+ *   it after the current page: the summary then holds `cursor`, which `--resume '<cursor JSON>'` continues.
+ * - Exit: 0 complete; 1 failed (or DingTalk unavailable: resume later); 2 bad usage; 130/143 stopped by a signal.
+ */
+import { parseArgs } from "node:util";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { createS3Client } from "../lib/aws";
+import {
+  ConfigError,
+  type Env,
+  loadArchiveConfig,
+  loadDingTalkConfig,
+  loadSections,
+} from "../lib/config/env";
+import { createDingTalkClient, type Logger } from "../lib/dingtalk";
+import { type ScanCursor, scanCursorSchema } from "../lib/schedule/cursor";
+import { continueRun, type RunSummary, startRun } from "../lib/schedule/run";
+import {
+  type ArchiveSource,
+  archiveSourceSchema,
+  parseSourcesJson,
+  SourcesError,
+} from "../lib/schedule/sources";
+import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
+
+const USAGE =
+  "usage: npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--dry-run] [--resume CURSOR]";
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+class UsageError extends Error {}
+
+interface Request {
+  /** From the flags; undefined = ARCHIVE_SOURCES. */
+  source: Record<string, unknown> | undefined;
+  cursor: ScanCursor | undefined;
+  dryRun: boolean;
+}
+
+function parseRequest(argv: string[]): Request | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "space-id": { type: "string" },
+        "parent-id": { type: "string" },
+        "union-id": { type: "string" },
+        "no-recursive": { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        resume: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return "help";
+  const spaceId = values["space-id"] as string | undefined;
+  const dependent = ["parent-id", "union-id", "no-recursive"].filter((name) => values[name] !== undefined);
+  if (spaceId === undefined && dependent.length > 0) {
+    throw new UsageError(`${dependent.map((d) => `--${d}`).join(", ")} needs --space-id`);
+  }
+  if (values.resume !== undefined && (spaceId !== undefined || dependent.length > 0)) {
+    throw new UsageError(
+      "--resume continues a run: it takes no --space-id, --parent-id, --union-id or --no-recursive",
+    );
+  }
+  const source = {
+    spaceId,
+    ...(values["parent-id"] === undefined ? {} : { parentId: values["parent-id"] }),
+    ...(values["union-id"] === undefined ? {} : { unionId: values["union-id"] }),
+    recursive: values["no-recursive"] !== true,
+  };
+  return {
+    source: spaceId === undefined ? undefined : source,
+    cursor: values.resume === undefined ? undefined : parseCursor(values.resume as string),
+    dryRun: values["dry-run"] === true,
+  };
+}
+
+function parseCursor(text: string): ScanCursor {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--resume is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = scanCursorSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join(".") || "(cursor)"} ${issue.message}`,
+  );
+  throw new UsageError(`--resume is not a run's cursor: ${problems.join("; ")}`);
+}
+
+/** No DingTalk credentials at all: fill in the local stack's defaults (variables already set win). */
+function applyLocalDefaults(env: NodeJS.ProcessEnv): boolean {
+  if (env.DINGTALK_APP_KEY || env.DINGTALK_APP_SECRET || env.DINGTALK_APP_SECRET_PARAMETER) return false;
+  const local = localFunctionEnv(env);
+  Object.assign(env, local, {
+    // The archive queue of `npm start` (serverless.yml params.local).
+    ARCHIVE_QUEUE_URL:
+      env.ARCHIVE_QUEUE_URL ?? `${local.AWS_ENDPOINT_URL_SQS}/000000000000/${LOCAL_QUEUES.archive}`,
+  });
+  return true;
+}
+
+/** The configuration a backfill needs; the archive queue only when it queues. */
+function loadSettings(env: Env, dryRun: boolean) {
+  return loadSections({
+    dingtalk: () => loadDingTalkConfig(env),
+    archive: () => loadArchiveConfig(env),
+    queueUrl: () => {
+      const url = env.ARCHIVE_QUEUE_URL?.trim();
+      if (url && /^https?:\/\/\S+$/.test(url)) return url;
+      if (dryRun) return "";
+      throw new ConfigError([
+        url ? "ARCHIVE_QUEUE_URL must be an http(s) URL" : "ARCHIVE_QUEUE_URL is required",
+      ]);
+    },
+  });
+}
+
+const FLAGS: Record<string, string> = {
+  spaceId: "--space-id",
+  parentId: "--parent-id",
+  unionId: "--union-id",
+  recursive: "--no-recursive",
+};
+
+function sourcesOf(request: Request, env: Env, defaultUnionId: string | undefined): ArchiveSource[] {
+  if (request.source) {
+    const parsed = archiveSourceSchema.safeParse(request.source);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${FLAGS[String(issue.path[0])]} ${issue.message}`);
+      throw new UsageError(problems.join("; "));
+    }
+    if (!parsed.data.unionId && !defaultUnionId) {
+      throw new UsageError("--union-id is required when DINGTALK_UNION_ID is not set");
+    }
+    return [parsed.data];
+  }
+  const text = env.ARCHIVE_SOURCES?.trim();
+  if (!text) throw new UsageError("give --space-id, or set ARCHIVE_SOURCES");
+  const sources = parseSourcesJson(text, "ARCHIVE_SOURCES", defaultUnionId);
+  if (sources.length === 0) throw new UsageError("ARCHIVE_SOURCES is empty: give --space-id");
+  return sources;
+}
+
+/** Log lines as text on stderr (stdout holds only the JSON summary). */
+function stderrLogger(level: string): Logger {
+  const order = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
+  const min = Math.max(0, order.indexOf(level.toUpperCase()));
+  const at =
+    (name: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) => {
+      if (order.indexOf(name) < min) return;
+      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
+      process.stderr.write(`${name.toLowerCase()}: ${message}${details}\n`);
+    };
+  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
+}
+
+async function main(): Promise<number> {
+  let request: Request;
+  try {
+    const parsed = parseRequest(process.argv.slice(2));
+    if (parsed === "help") {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    request = parsed;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return usage(error.message);
+  }
+
+  const local = applyLocalDefaults(process.env);
+  const logger = stderrLogger(process.env.BACKFILL_LOG_LEVEL ?? "WARN");
+  const settings = loadSettings(process.env, request.dryRun);
+  let sources: ArchiveSource[] = [];
+  try {
+    if (!request.cursor) sources = sourcesOf(request, process.env, settings.dingtalk.defaultUnionId);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
+  if (local) logger.info(`no DingTalk credentials set: using the local stack (${settings.dingtalk.apiBase})`);
+
+  let stopSignal: keyof typeof SIGNAL_EXIT | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopSignal) process.exit(SIGNAL_EXIT[signal]);
+      stopSignal = signal;
+      logger.warn(`${signal}: stopping after the current page (again to quit at once)`);
+    });
+  }
+
+  const s3 = createS3Client(process.env);
+  const sqs = new SQSClient({});
+  try {
+    const deps = {
+      dingtalk: createDingTalkClient({
+        baseUrl: settings.dingtalk.apiBase,
+        appKey: settings.dingtalk.appKey,
+        appSecret: await appSecret(settings.dingtalk.appSecret),
+        logger,
+      }),
+      s3,
+      sqs,
+      bucket: settings.archive.bucket,
+      prefix: settings.archive.prefix,
+      archiveQueueUrl: settings.queueUrl,
+      defaultUnionId: settings.dingtalk.defaultUnionId,
+      shouldStop: () => stopSignal !== undefined,
+      dryRun: request.dryRun,
+      logger,
+    };
+    const summary = request.cursor ? await continueRun(request.cursor, deps) : await startRun(sources, deps);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return exitCode(summary, stopSignal);
+  } finally {
+    s3.destroy();
+    sqs.destroy();
+  }
+}
+
+function exitCode(summary: RunSummary, signal: keyof typeof SIGNAL_EXIT | undefined): number {
+  if (summary.status === "complete") {
+    if (summary.failed > 0)
+      process.stderr.write(`backfill: ${summary.failed} item(s) failed; see the warnings above\n`);
+    return summary.failed > 0 ? EXIT.failed : EXIT.ok;
+  }
+  const reason = summary.error ? `${summary.error.code}: ${summary.error.message}` : "";
+  if (summary.status === "stopped" && !summary.error) {
+    process.stderr.write(
+      `backfill: stopped by ${signal ?? "request"}; continue with --resume '<the cursor above>'\n`,
+    );
+    return SIGNAL_EXIT[signal ?? "SIGINT"];
+  }
+  const resume = summary.cursor ? "; continue later with --resume '<the cursor above>'" : "";
+  process.stderr.write(`backfill failed: ${reason}${resume}\n`);
+  return EXIT.failed;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`backfill: ${message}\n${USAGE}\n`);
+  return EXIT.usage;
+}
+
+/** Loads the SSM / Secrets Manager clients only when the secret is stored there. */
+async function appSecret(source: ReturnType<typeof loadDingTalkConfig>["appSecret"]): Promise<string> {
+  if (source.kind === "value") return source.value;
+  const { resolveSecret } = await import("../lib/config/secrets");
+  return resolveSecret(source, "DINGTALK_APP_SECRET");
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof SourcesError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`backfill failed: ${describe(error)}\n`);
+    return EXIT.failed;
+  })
+  // Exiting explicitly ends idle keep-alive sockets of the HTTP clients instead of waiting for them.
+  .then((code) => process.exit(code));

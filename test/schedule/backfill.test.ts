@@ -1,0 +1,163 @@
+/**
+ * `npm run backfill` as a child process against the sandbox and fauxqs running in this process: one JSON line
+ * on stdout, --dry-run, sources from flags or ARCHIVE_SOURCES, Ctrl-C and --resume, exit codes, and the
+ * local-stack defaults when no DingTalk credentials are set.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { LOCAL_QUEUES } from "../../scripts/local-env";
+import {
+  BUCKET,
+  drainJobs,
+  fileVersions,
+  jobsIn,
+  PREFIX,
+  QUEUES,
+  SAMPLE_FILES,
+  SAMPLE_PAGES,
+  SPACE,
+  startWorld,
+  type World,
+} from "./helpers";
+import { runBackfill, startBackfill, summaryOf } from "./run-backfill";
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld();
+  world.emulator.createQueue(LOCAL_QUEUES.archive);
+});
+afterAll(async () => {
+  await world?.close();
+});
+beforeEach(() => {
+  world.emulator.reset();
+  world.sandbox.clearFaults();
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_ENDPOINT_URL_S3: world.emulator.address,
+    AWS_ENDPOINT_URL_SQS: world.emulator.address,
+    DINGTALK_API_BASE: world.sandbox.url,
+    DINGTALK_APP_KEY: "sandbox",
+    DINGTALK_APP_SECRET: "sandbox-secret",
+    DINGTALK_UNION_ID: "sandbox-union",
+    ARCHIVE_BUCKET: BUCKET,
+    ARCHIVE_PREFIX: PREFIX,
+    ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
+    ...extra,
+  };
+}
+
+describe("backfill CLI", () => {
+  it("--dry-run lists what it would queue and queues nothing", async () => {
+    world.sandbox.resetCalls();
+    const outcome = await runBackfill(["--space-id", SPACE, "--dry-run"], env());
+    expect(outcome.code, outcome.stderr).toBe(0);
+    const summary = summaryOf(outcome);
+    expect(summary).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
+    expect(summary.jobs).toHaveLength(SAMPLE_FILES);
+    expect(summary.jobs).toContainEqual(
+      expect.objectContaining({ path: "/docs/2026/q1/summary.docx", size: 1_048_577, spaceId: SPACE }),
+    );
+    expect(jobsIn(world)).toEqual([]);
+    expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE_PAGES, getDentry: 0 });
+  });
+
+  it("queues the jobs of one folder, without its subfolders with --no-recursive", async () => {
+    const docs = world.sandbox.dentryIdByPath("docs") as string;
+    const outcome = await runBackfill(["--space-id", SPACE, "--parent-id", docs, "--no-recursive"], env());
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(summaryOf(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
+    expect(jobsIn(world)).toEqual([
+      expect.objectContaining({ dentryId: world.sandbox.dentryIdByPath("docs/guide.md"), version: 2 }),
+    ]);
+  });
+
+  it("takes ARCHIVE_SOURCES when no --space-id is given, and names it when it is bad", async () => {
+    const many = world.sandbox.dentryIdByPath("many") as string;
+    const good = await runBackfill(
+      [],
+      env({ ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE, parentId: many }]) }),
+    );
+    expect(good.code, good.stderr).toBe(0);
+    expect(summaryOf(good)).toMatchObject({ queued: 120 });
+
+    const bad = await runBackfill([], env({ ARCHIVE_SOURCES: '[{"spaceId": 7}]' }));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/ARCHIVE_SOURCES\[0\]\.spaceId must be a string/);
+  });
+
+  it("stops after the current page on SIGINT, printing its cursor; --resume finishes the run", async () => {
+    // Slow pages, so the signal arrives mid-run.
+    world.sandbox.addFaults({ api: "listDentries", kind: "latency", latencyMs: 300 });
+    const running = startBackfill(["--space-id", SPACE], env({ BACKFILL_LOG_LEVEL: "INFO" }));
+    while (!running.stderr().includes("archive run invocation started"))
+      await new Promise((r) => setTimeout(r, 20));
+    running.child.kill("SIGINT");
+    const stopped = await running.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    const first = summaryOf(stopped);
+    expect(first).toMatchObject({ status: "stopped", cursor: { kind: "archive-scan", invocation: 2 } });
+    expect(first.pages).toBeLessThan(SAMPLE_PAGES);
+    expect(stopped.stderr).toMatch(/--resume/);
+
+    world.sandbox.clearFaults();
+    const resumed = await runBackfill(["--resume", JSON.stringify(first.cursor)], env());
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const rest = summaryOf(resumed);
+    expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE_PAGES } });
+    const jobs = await drainJobs(world);
+    expect(jobs).toHaveLength(SAMPLE_FILES);
+    expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE_FILES);
+  });
+
+  it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
+    const local = env({
+      SANDBOX_PORT: String(world.sandbox.port),
+      EMULATOR_PORT: String(world.emulator.port),
+    });
+    for (const name of [
+      "DINGTALK_API_BASE",
+      "DINGTALK_APP_KEY",
+      "DINGTALK_APP_SECRET",
+      "DINGTALK_UNION_ID",
+      "AWS_ENDPOINT_URL_S3",
+      "AWS_ENDPOINT_URL_SQS",
+      "ARCHIVE_QUEUE_URL",
+    ]) {
+      delete local[name];
+    }
+    const outcome = await runBackfill(
+      ["--space-id", SPACE, "--parent-id", world.sandbox.dentryIdByPath("media") as string],
+      local,
+    );
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(summaryOf(outcome)).toMatchObject({ queued: 1 });
+    expect(world.emulator.inspectQueue(LOCAL_QUEUES.archive)?.messages.ready).toHaveLength(1);
+  });
+
+  it("exits 2 with a usage line on bad usage, printing nothing on stdout", async () => {
+    const cases = [
+      { args: ["--bogus"], reason: /Unknown option '--bogus'/ },
+      { args: ["--parent-id", "5"], reason: /--parent-id needs --space-id/ },
+      { args: [], reason: /give --space-id, or set ARCHIVE_SOURCES/ },
+      { args: ["--space-id", "a/b"], reason: /--space-id must not contain/ },
+      { args: ["--resume", "{}"], reason: /--resume is not a run's cursor: kind/ },
+      { args: ["--resume", "{}", "--space-id", SPACE], reason: /--resume continues a run/ },
+    ];
+    const outcomes = await Promise.all(cases.map((c) => runBackfill(c.args, env())));
+    outcomes.forEach((outcome, i) => {
+      expect(outcome.code, outcome.stderr).toBe(2);
+      expect(outcome.stdout).toBe("");
+      expect(outcome.stderr).toMatch(cases[i]?.reason as RegExp);
+      expect(outcome.stderr).toMatch(/^usage: npm run backfill -- /m);
+    });
+  });
+});
