@@ -130,7 +130,14 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
     const key = buildKey(deps.archive.prefix, spaceId, dentryId, version, dentry.name, where);
     const base = { bucket, key, version };
 
-    const existing = await findArchived(deps.s3, bucket, key, version, isCurrent ? dentry.size : undefined);
+    const existing = await findArchived(
+      deps.s3,
+      bucket,
+      key,
+      version,
+      isCurrent ? dentry.size : undefined,
+      log,
+    );
     if (existing) {
       log.info("already archived", { spaceId, dentryId, version, bucket, key });
       return {
@@ -240,6 +247,7 @@ async function findArchived(
   key: string,
   version: number,
   expectedSize: number | undefined,
+  log: Logger,
 ): Promise<HeadObjectCommandOutput | undefined> {
   let head: HeadObjectCommandOutput;
   try {
@@ -247,6 +255,16 @@ async function findArchived(
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404 || (error as Error).name === "NotFound") return undefined;
+    if (status === 403) {
+      // S3 answers 403 for a missing key when s3:ListBucket is not granted: whether the version is there
+      // cannot be told, so archive it (the same bytes again at worst). A real lack of access fails at the upload.
+      log.warn("HeadObject answered 403; archiving without knowing whether this version is already there", {
+        bucket,
+        key,
+        hint: "grant s3:ListBucket on the bucket so a missing key answers 404",
+      });
+      return undefined;
+    }
     throw new ArchiveError({
       code: ARCHIVE_CODES.s3,
       message: `looking for s3://${bucket}/${key} failed: ${(error as Error).name} (HTTP ${status ?? "none"})`,

@@ -3,6 +3,7 @@
  * against fauxqs. Every archived object is read back and compared byte for byte (SHA-256) with the sandbox's
  * generated content.
  */
+import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ARCHIVE_CODES,
@@ -198,6 +199,63 @@ describe("archiveFile: pause and resume (as a Lambda running out of time)", () =
       sha256: await sha256OfGenerated(seedOf(world.sandbox, "archive-tests/paused.bin", 1), size),
       bytes: size,
     });
+  });
+});
+
+describe("archiveFile: looking for the archived version", () => {
+  /** A client of the same fauxqs whose HeadObject fails with `status` (fauxqs cannot be made to answer that). */
+  function s3WithFailingHead(status: number): S3Client {
+    const s3 = new S3Client({
+      endpoint: world.emulator.address,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 1,
+    });
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "HeadObjectCommand") {
+          throw Object.assign(new Error(`HTTP ${status}`), {
+            name: status === 403 ? "Forbidden" : "InternalError",
+            $metadata: { httpStatusCode: status },
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failHeadObject" },
+    );
+    return s3;
+  }
+
+  it("archives when HeadObject answers 403 (no s3:ListBucket: a missing key is not told apart)", async () => {
+    const dentryId = world.sandbox.putGeneratedFile({
+      name: "no-list.txt",
+      size: 10,
+      parentPath: "archive-tests",
+    });
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const result = await archiveFile(
+      { spaceId: space(), dentryId },
+      world.deps({ s3: s3WithFailingHead(403), logger }),
+    );
+    expect(result.status).toBe("archived");
+    expect(warnings).toEqual([expect.stringMatching(/HeadObject answered 403/)]);
+  });
+
+  it("fails retryably, before downloading, when S3 cannot be asked", async () => {
+    const dentryId = world.sandbox.putGeneratedFile({
+      name: "s3-down.txt",
+      size: 10,
+      parentPath: "archive-tests",
+    });
+    world.sandbox.resetCalls();
+    const error = await archiveFile(
+      { spaceId: space(), dentryId },
+      world.deps({ s3: s3WithFailingHead(503) }),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ARCHIVE_CODES.s3, retryable: true, status: 503 });
+    expect(world.sandbox.calls().downloadInfo).toBe(0);
   });
 });
 
