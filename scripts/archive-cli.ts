@@ -111,8 +111,10 @@ class Terminal {
     const now = Date.now();
     if (now - this.lastDraw < 100 && p.partsDone < p.partsTotal) return;
     this.lastDraw = now;
-    const width = process.stderr.columns ?? 100;
-    process.stderr.write(`\r${formatProgress(p, p.size).slice(0, width - 1)}\x1b[K`);
+    // The text after the bar takes ~55 columns; the bar gets what is left (10-30), the line never wraps.
+    const columns = process.stderr.columns || 80;
+    const line = formatProgress(p, p.size, Math.max(10, Math.min(30, columns - 58)));
+    process.stderr.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
     this.barShown = true;
   }
 
