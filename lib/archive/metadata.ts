@@ -72,19 +72,24 @@ export function readMetadataValue(value: string | undefined): string | undefined
   }
 }
 
-/** The encoded name, its stem cut character by character (keeping a short extension) until it fits `maxBytes`. */
+/** The encoded name, its stem cut at a character boundary (keeping a short extension) to fit `maxBytes`. */
 function encodedWithin(name: string, maxBytes: number): string {
   const whole = asciiSafe(name);
   if (whole.length <= maxBytes) return whole;
   const dot = name.lastIndexOf(".");
   const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
   const stem = graphemesOf(name.slice(0, name.length - extension.length));
-  while (stem.length > 0) {
-    stem.pop();
-    const encoded = asciiSafe(stem.join("") + extension);
-    if (encoded.length <= maxBytes) return encoded;
+  const encoded = (n: number) => asciiSafe(stem.slice(0, n).join("") + extension);
+  // The encoding grows with every character kept: binary search for the most that fit.
+  let fits = 0;
+  let tooMany = stem.length;
+  while (tooMany - fits > 1) {
+    const mid = (fits + tooMany) >> 1;
+    if (encoded(mid).length <= maxBytes) fits = mid;
+    else tooMany = mid;
   }
-  return "";
+  const best = encoded(fits);
+  return best.length <= maxBytes ? best : "";
 }
 
 /** Content types by extension: the formats DingTalk drives hold; anything else is application/octet-stream. */
