@@ -202,7 +202,12 @@ async function main(): Promise<number> {
     archive: () => loadArchiveConfig(process.env),
     transfer: () => loadTransferConfig(process.env),
   });
-  if (local) logger.info(`no DingTalk credentials set: using the local stack (${settings.dingtalk.apiBase})`);
+  if (local) {
+    term.line(
+      `archive: no DingTalk credentials set: using the local stack (DingTalk sandbox ${settings.dingtalk.apiBase}, ` +
+        `S3 ${process.env.AWS_ENDPOINT_URL_S3}, bucket ${settings.archive.bucket})`,
+    );
+  }
   const dingtalk = createDingTalkClient({
     baseUrl: settings.dingtalk.apiBase,
     appKey: settings.dingtalk.appKey,

@@ -160,7 +160,7 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
     const size = isCurrent ? (dentry.size as number) : await probeSize(info, hosts);
     if (size === undefined) {
       throw new ArchiveError({
-        code: ARCHIVE_CODES.incompleteDentry,
+        code: ARCHIVE_CODES.sizeUnknown,
         message: `${where}: the file host did not tell the size of version ${version}`,
         retryable: true,
       });

@@ -18,6 +18,8 @@ export const ARCHIVE_CODES = {
   notAFile: "NotAFile",
   /** DingTalk's answer lacks what the archive needs (a version). */
   incompleteDentry: "IncompleteDentry",
+  /** The file host did not tell the size of an older version (the size probe found no answer). */
+  sizeUnknown: "SizeUnknown",
   /** The key cannot be built (ARCHIVE_PREFIX too long, a malformed id). */
   invalidKey: "InvalidKey",
   /** Looking up the existing object in S3 failed. */

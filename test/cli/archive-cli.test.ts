@@ -77,6 +77,7 @@ describe("archive CLI", () => {
     const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(resultOf(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
+    expect(outcome.stderr).toContain(`using the local stack (DingTalk sandbox ${world.sandbox.url}`);
   });
 
   it("exits 2 with a usage line on bad usage, printing nothing on stdout", async () => {
