@@ -23,6 +23,8 @@ export const LOCAL_QUEUES = {
   sendLinkDeadLetter: `dingtalk-file-bridge-${LOCAL_STAGE}-send-link-dlq`,
   archive: `dingtalk-file-bridge-${LOCAL_STAGE}-archive`,
   archiveDeadLetter: `dingtalk-file-bridge-${LOCAL_STAGE}-archive-dlq`,
+  archiveScan: `dingtalk-file-bridge-${LOCAL_STAGE}-archive-scan`,
+  archiveScanDeadLetter: `dingtalk-file-bridge-${LOCAL_STAGE}-archive-scan-dlq`,
 };
 
 /** Whether real DingTalk credentials were given; without them the local stack uses the sandbox. */

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     queues: [
       { name: LOCAL_QUEUES.sendLink, deadLetter: LOCAL_QUEUES.sendLinkDeadLetter },
       { name: LOCAL_QUEUES.archive, deadLetter: LOCAL_QUEUES.archiveDeadLetter, maxReceiveCount: 5 },
+      { name: LOCAL_QUEUES.archiveScan, deadLetter: LOCAL_QUEUES.archiveScanDeadLetter },
     ],
   });
   stops.push(() => emulator.stop());

@@ -98,10 +98,12 @@ describe("serverless package", () => {
   });
 
   it("routes bus events and topic messages into each function's queue", () => {
-    const targets = resourcesOfType("AWS::Events::Rule").map(([, r]) => ({
-      detailType: (r.Properties.EventPattern as { "detail-type": string[] })["detail-type"][0],
-      target: JSON.stringify(r.Properties.Targets),
-    }));
+    const targets = resourcesOfType("AWS::Events::Rule")
+      .filter(([, r]) => r.Properties.EventPattern !== undefined)
+      .map(([, r]) => ({
+        detailType: (r.Properties.EventPattern as { "detail-type": string[] })["detail-type"][0],
+        target: JSON.stringify(r.Properties.Targets),
+      }));
     expect(targets).toContainEqual({
       detailType: "SendLinkRequested",
       target: expect.stringContaining("SendLinkQueue"),
@@ -200,6 +202,18 @@ describe("serverless package", () => {
     expect(mappings).toContainEqual(
       expect.objectContaining({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: expect.any(Number) } }),
     );
+  });
+
+  it("runs the scheduled archive daily and lets it continue itself through its own queue", () => {
+    const schedules = resourcesOfType("AWS::Events::Rule").filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(schedules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(["cron(0 18 * * ? *)"]);
+    expect(JSON.stringify(schedules[0]?.[1].Properties.Targets)).toContain("ArchiveScheduleLambdaFunction");
+    const mappings = resourcesOfType("AWS::Lambda::EventSourceMapping").map(([, r]) =>
+      JSON.stringify(r.Properties),
+    );
+    expect(
+      mappings.some((m) => m.includes("ArchiveScanQueue") && m.includes("ArchiveScheduleLambdaFunction")),
+    ).toBe(true);
   });
 
   it("alarms on every dead-letter queue", () => {
