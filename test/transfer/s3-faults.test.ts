@@ -1,5 +1,5 @@
 /**
- * S3 misbehaving, which fauxqs cannot be made to do: a discarding S3 sink (test/transfer/measure/s3-sink.ts)
+ * S3 misbehaving, which fauxqs cannot be made to do: a discarding S3 sink (bench/s3-sink.ts)
  * that stalls or fails UploadPart, or answers a full-object checksum as real S3 does. The file host is the real
  * sandbox.
  */
@@ -17,7 +17,7 @@ import { generatedStream } from "../../sandbox/content.js";
 import { startSandbox } from "../../sandbox/server.js";
 import type { Sandbox } from "../../sandbox/types.js";
 import { MiB, sandboxSource } from "./helpers.js";
-import { type SinkOptions, startSink } from "./measure/s3-sink.js";
+import { type SinkOptions, startSink } from "../../bench/s3-sink.js";
 
 const SIZE = 20 * MiB + 5;
 let sandbox: Sandbox;

@@ -124,7 +124,7 @@ async function scenario(name: string, bandwidth: number | undefined, latencyMs: 
     SANDBOX_PORT: "0",
     ...(bandwidth ? { SANDBOX_BANDWIDTH: String(bandwidth) } : {}),
   });
-  const sink = await child("test/transfer/measure/s3-sink.ts", { SINK_LATENCY_MS: String(latencyMs) });
+  const sink = await child("bench/s3-sink.ts", { SINK_LATENCY_MS: String(latencyMs) });
   try {
     const added = await fetch(`${sb.url}/__sandbox/files`, {
       method: "POST",
