@@ -10,9 +10,8 @@
  *   checkpoint (the same command resumes without sending the completed parts again).
  * - Checkpoints: $ARCHIVE_CHECKPOINT_DIR, default .tmp/checkpoints.
  * - ARCHIVE_REPORT_RSS=1 prints the process's peak RSS on stderr at the end. Measured archiving 1 GiB
- *   (test/archive/measure/cli-rss.ts): ~245 MiB with the defaults, flat in the file size; most of the growth over
- *   the ~165 MiB at start is V8 enlarging its young generation, which NODE_OPTIONS=--max-semi-space-size=2
- *   prevents (~185 MiB, same speed).
+ *   (`node --import tsx test/archive/measure/cli-rss.ts 1024`): ~174 MiB, flat in the file size. `npm run archive`
+ *   passes --max-semi-space-size=2: without it V8 grows its young generation to ~240 MiB for no speed gain.
  */
 import { parseArgs } from "node:util";
 import { S3Client } from "@aws-sdk/client-s3";

@@ -3,13 +3,13 @@
  *
  *   node --import tsx test/archive/measure/cli-rss.ts [sizeMiB=1024]
  *
- * This process hosts the sandbox and fauxqs; the CLI runs as a child (`node --import tsx scripts/archive-cli.ts`,
- * as `npm run archive` does) under `/usr/bin/time -v` when present, so its RSS is its own. TRANSFER_PART_SIZE,
+ * This process hosts the sandbox and fauxqs; the CLI runs as a child with the node flags of `npm run archive`,
+ * under `/usr/bin/time -v` when present, so its RSS is its own. TRANSFER_PART_SIZE,
  * TRANSFER_CONCURRENCY and NODE_OPTIONS pass through to the CLI. The object is deleted afterwards: fauxqs keeps
  * objects in memory.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,7 +47,10 @@ const env = {
   ARCHIVE_REPORT_RSS: "1",
   ...Object.fromEntries(passThrough),
 };
-const cli = [process.execPath, "--import", "tsx", "scripts/archive-cli.ts", "--space-id", "sandbox-space"];
+// The node flags of `npm run archive` (package.json), so the figure is the one a user gets.
+const archiveScript = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.archive as string;
+const nodeArgs = archiveScript.split(" ").slice(1);
+const cli = [process.execPath, ...nodeArgs, "--space-id", "sandbox-space"];
 const command = existsSync("/usr/bin/time") ? ["/usr/bin/time", "-v", ...cli] : cli;
 const child = spawn(command[0] as string, [...command.slice(1), "--dentry-id", dentryId], {
   cwd: ROOT,
