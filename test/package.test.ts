@@ -162,8 +162,9 @@ describe("serverless package", () => {
       const actions = [statement.Action].flat();
       const resources = JSON.stringify(statement.Resource);
       if (actions.some((a) => a.startsWith("s3:"))) expect(resources).toContain("ArchiveBucket");
-      if (actions.includes("s3:ListBucket"))
-        expect(JSON.stringify(statement.Condition)).toContain("s3:prefix");
+      // Object actions only under the prefix (the bucket ARN followed by /<prefix>*).
+      if (actions.some((a) => a.startsWith("s3:") && a !== "s3:ListBucket"))
+        expect(resources).toMatch(/\/.*\*/);
       if (actions.some((a) => a.startsWith("sqs:"))) expect(resources).toMatch(/Queue/);
     }
   });
