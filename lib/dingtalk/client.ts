@@ -92,9 +92,17 @@ function required(name: string, value: string): string {
   return value;
 }
 
-/** Ids come from outside (webhooks, events): encode each as one path segment. */
+/**
+ * Ids come from outside (webhooks, events): encode each as one path segment. "." and ".." are refused: URL
+ * parsing drops or climbs them (encodeURIComponent leaves dots alone), so ".." as a space id would send the
+ * call, with our token, to another DingTalk path.
+ */
 function segment(name: string, value: string): string {
-  return encodeURIComponent(required(name, value));
+  const id = required(name, value);
+  if (id === "." || id === "..") {
+    throw new TypeError(`DingTalk client: ${name} must not be "." or ".." (a URL path would drop or climb it)`);
+  }
+  return encodeURIComponent(id);
 }
 
 export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {
