@@ -84,10 +84,18 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** DingTalk's maximum page size: fewer, fuller pages spend less of the org's monthly API quota. */
 const DEFAULT_PAGE_SIZE = 50;
 
-/** Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else), and one with
+ * a lone surrogate: URLSearchParams would silently send U+FFFD instead (another id), encodeURIComponent throw.
+ */
 function required(name: string, value: string): string {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
+  }
+  if (LONE_SURROGATE.test(value)) {
+    throw new TypeError(`DingTalk client: ${name} must be well-formed Unicode (it holds a lone surrogate)`);
   }
   return value;
 }
@@ -100,7 +108,9 @@ function required(name: string, value: string): string {
 function segment(name: string, value: string): string {
   const id = required(name, value);
   if (id === "." || id === "..") {
-    throw new TypeError(`DingTalk client: ${name} must not be "." or ".." (a URL path would drop or climb it)`);
+    throw new TypeError(
+      `DingTalk client: ${name} must not be "." or ".." (a URL path would drop or climb it)`,
+    );
   }
   return encodeURIComponent(id);
 }
