@@ -13,8 +13,15 @@ import { z } from "zod";
 /** Ids are documented as strings; accept numbers too (DingTalk ids are numeric strings) and normalise. */
 const id = z.union([z.string().min(1), z.number()]).transform(String);
 
-/** A Java `Long` in DingTalk's docs: a JSON number, or a numeric string from some gateways. */
-const long = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+/**
+ * A Java `Long` in DingTalk's docs: a JSON number, or a numeric string from some gateways. Either way it must
+ * be a safe integer: "99999999999999999999" would otherwise become 1e20, a size or version that is not the one
+ * DingTalk meant.
+ */
+const long = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int("must be at most 2^53-1")),
+]);
 
 /**
  * An enum whose documented values we name in the type, but which accepts any string at run time,
