@@ -14,7 +14,6 @@
  *   passes --max-semi-space-size=2: without it V8 grows its young generation to ~240 MiB for no speed gain.
  */
 import { parseArgs } from "node:util";
-import { S3Client } from "@aws-sdk/client-s3";
 import {
   ArchiveError,
   type ArchiveProgress,
@@ -24,17 +23,15 @@ import {
   formatBytes,
   formatProgress,
 } from "../lib/archive";
-// lib/config/env, not lib/config: the index also loads the SSM and Secrets Manager clients (~25 MiB of RSS),
-// which only a secret given as a parameter name needs (see appSecret below).
+import { createS3Client } from "../lib/aws/s3";
 import {
   ConfigError,
   loadArchiveConfig,
   loadDingTalkConfig,
   loadSections,
   loadTransferConfig,
-  type SecretSource,
-} from "../lib/config/env";
-import { createDingTalkClient, type Logger } from "../lib/dingtalk";
+} from "../lib/config";
+import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
 import { fileCheckpointStore } from "../lib/transfer";
 import { localFunctionEnv } from "./local-env";
 
@@ -207,16 +204,8 @@ async function main(): Promise<number> {
         `S3 ${process.env.AWS_ENDPOINT_URL_S3}, bucket ${settings.archive.bucket})`,
     );
   }
-  const dingtalk = createDingTalkClient({
-    baseUrl: settings.dingtalk.apiBase,
-    appKey: settings.dingtalk.appKey,
-    appSecret: await appSecret(settings.dingtalk.appSecret),
-    logger,
-  });
-  // As lib/aws's createS3Client (which also loads the SQS client): path-style when an endpoint is set.
-  const s3 = new S3Client({
-    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL),
-  });
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const s3 = createS3Client();
 
   // First signal: start no new part, let the parts in flight finish, save the checkpoint. Second: leave now
   // (the file checkpoint is written after every part, so at most the parts in flight are lost).
@@ -258,12 +247,6 @@ async function main(): Promise<number> {
   } finally {
     s3.destroy();
   }
-}
-
-async function appSecret(source: SecretSource): Promise<string> {
-  if (source.kind === "value") return source.value;
-  const { resolveSecret } = await import("../lib/config/secrets");
-  return resolveSecret(source, "DINGTALK_APP_SECRET");
 }
 
 function describe(error: unknown): string {

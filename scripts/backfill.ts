@@ -13,16 +13,9 @@
  * - Exit: 0 complete; 1 failed (or DingTalk unavailable: resume later); 2 bad usage; 130/143 stopped by a signal.
  */
 import { parseArgs } from "node:util";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { createS3Client } from "../lib/aws";
-import {
-  ConfigError,
-  type Env,
-  loadArchiveConfig,
-  loadDingTalkConfig,
-  loadSections,
-} from "../lib/config/env";
-import { createDingTalkClient, type Logger } from "../lib/dingtalk";
+import { createS3Client, createSqsClient } from "../lib/aws";
+import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../lib/config";
+import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
 import { type ScanCursor, scanCursorSchema } from "../lib/schedule/cursor";
 import { continueRun, type RunSummary, startRun } from "../lib/schedule/run";
 import {
@@ -210,15 +203,10 @@ async function main(): Promise<number> {
   }
 
   const s3 = createS3Client(process.env);
-  const sqs = new SQSClient({});
+  const sqs = createSqsClient();
   try {
     const deps = {
-      dingtalk: createDingTalkClient({
-        baseUrl: settings.dingtalk.apiBase,
-        appKey: settings.dingtalk.appKey,
-        appSecret: await appSecret(settings.dingtalk.appSecret),
-        logger,
-      }),
+      dingtalk: await dingTalkClientFromConfig(settings.dingtalk, logger),
       s3,
       sqs,
       bucket: settings.archive.bucket,
@@ -259,13 +247,6 @@ function exitCode(summary: RunSummary, signal: keyof typeof SIGNAL_EXIT | undefi
 function usage(message: string): number {
   process.stderr.write(`backfill: ${message}\n${USAGE}\n`);
   return EXIT.usage;
-}
-
-/** Loads the SSM / Secrets Manager clients only when the secret is stored there. */
-async function appSecret(source: ReturnType<typeof loadDingTalkConfig>["appSecret"]): Promise<string> {
-  if (source.kind === "value") return source.value;
-  const { resolveSecret } = await import("../lib/config/secrets");
-  return resolveSecret(source, "DINGTALK_APP_SECRET");
 }
 
 function describe(error: unknown): string {

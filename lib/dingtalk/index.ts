@@ -9,6 +9,7 @@ export {
   isDingTalkError,
   type ResponseIssue,
 } from "./errors";
+export { dingTalkClientFromConfig } from "./from-config";
 export {
   classifyDingTalkFailure,
   DEFAULT_RETRY_POLICY,

@@ -12,7 +12,7 @@ import {
   loadWebhookConfig,
   resolveSecret,
 } from "../config";
-import { createDingTalkClient } from "../dingtalk";
+import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import { s3CheckpointStore } from "../transfer";
@@ -38,16 +38,10 @@ const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
 /** Build the archive function's clients, once per container (secrets read from SSM in AWS). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
-  const [appSecret, webhookSecret] = await Promise.all([
-    resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
+  const [dingtalk, webhookSecret] = await Promise.all([
+    dingTalkClientFromConfig(settings.dingtalk, logger),
     resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
   ]);
-  const dingtalk = createDingTalkClient({
-    baseUrl: settings.dingtalk.apiBase,
-    appKey: settings.dingtalk.appKey,
-    appSecret,
-    logger,
-  });
   const s3 = createS3Client();
   const sqs = createSqsClient();
   // Checkpoints live beside the archive, under a prefix of their own (the Lambda may not keep local files).

@@ -1,7 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createS3Client, createSqsClient } from "../aws";
-import { resolveSecret } from "../config";
-import { createDingTalkClient } from "../dingtalk";
+import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import type { ScheduleSettings } from "./config";
 import type { ScheduleEventDeps } from "./handle-event";
@@ -15,12 +14,7 @@ export const metrics = new Metrics({
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
-  const dingtalk = createDingTalkClient({
-    baseUrl: settings.dingtalk.apiBase,
-    appKey: settings.dingtalk.appKey,
-    appSecret: await resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
-    logger,
-  });
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
   const { schedule } = settings;
   return {
     run: {

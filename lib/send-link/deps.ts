@@ -8,7 +8,7 @@ import {
   loadWebhookConfig,
   resolveSecret,
 } from "../config";
-import { createDingTalkClient } from "../dingtalk";
+import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import type { SendLinkEventDeps } from "./handle-event";
@@ -28,16 +28,10 @@ export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
 
 /** Build send-link's clients: secrets are read here (from SSM/Secrets Manager in AWS), once per container. */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
-  const [appSecret, webhookSecret] = await Promise.all([
-    resolveSecret(settings.dingtalk.appSecret, "DINGTALK_APP_SECRET"),
+  const [dingtalk, webhookSecret] = await Promise.all([
+    dingTalkClientFromConfig(settings.dingtalk, logger),
     resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
   ]);
-  const dingtalk = createDingTalkClient({
-    baseUrl: settings.dingtalk.apiBase,
-    appKey: settings.dingtalk.appKey,
-    appSecret,
-    logger,
-  });
   const defaultUnionId = settings.dingtalk.defaultUnionId;
   return {
     sendLinkOnce: idempotentByKey(
