@@ -25,6 +25,15 @@ export function verifyWebhook(secret: string, body: string, headers: HeaderMap):
   if (missing.length > 0) {
     throw new AppError(401, "InvalidSignature", `Missing webhook signature header(s): ${missing.join(", ")}`);
   }
+  // The library reads the header with parseInt and signs over the number it read, so "1700000000abc" or
+  // "01700000000" would verify against a signature over "1700000000": accept only the canonical form.
+  if (!/^[1-9]\d{0,15}$/.test(lower["webhook-timestamp"] as string)) {
+    throw new AppError(
+      401,
+      "InvalidSignature",
+      "Webhook signature rejected: Invalid Signature Headers: webhook-timestamp must be Unix time in whole seconds",
+    );
+  }
   try {
     webhookFor(secret).verify(body, lower, { jsonParse: false });
   } catch (error) {
