@@ -81,6 +81,37 @@ describe("serverless package", () => {
     });
   });
 
+  it("bundles every function's handler so that it loads on Node 24 with its configuration", async () => {
+    const env = {
+      PATH: process.env.PATH,
+      AWS_REGION: "us-east-1",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      DINGTALK_APP_KEY: "k",
+      DINGTALK_APP_SECRET: "s",
+      WEBHOOK_SECRET: "whsec_c2VjcmV0",
+      IDEMPOTENCY_TABLE: "t",
+      ARCHIVE_BUCKET: "dingtalk-archive",
+      ARCHIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/archive",
+      ARCHIVE_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/1/archive-dlq",
+      ARCHIVE_SCAN_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/scan",
+      DINGTALK_EVENT_TOKEN: "token",
+      DINGTALK_EVENT_AES_KEY: "a".repeat(43),
+    };
+    const zips = (await readdir(outDir)).filter((name) => name.endsWith(".zip"));
+    for (const name of zips) {
+      const zip = await JSZip.loadAsync(await readFile(join(outDir, name)));
+      const handlers = zip.file(/handler\.mjs$/);
+      expect(handlers, name).toHaveLength(1);
+      const handler = handlers[0] as JSZip.JSZipObject;
+      const extracted = join(outDir, "all", name, handler.name);
+      await mkdir(dirname(extracted), { recursive: true });
+      await writeFile(extracted, await handler.async("nodebuffer"));
+      const load = `import(${JSON.stringify(extracted)}).then((m) => console.log(typeof m.handler), (e) => { console.error(e.message); process.exit(1); })`;
+      const loaded = await run(process.execPath, ["--input-type=module", "-e", load], { env, cwd: outDir });
+      expect(loaded.stdout.trim(), name).toBe("function");
+    }
+  });
+
   it("routes POST /webhooks/send-link on the HTTP API", () => {
     const routes = resourcesOfType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey);
     expect(routes).toContain("POST /webhooks/send-link");
@@ -142,9 +173,10 @@ describe("serverless package", () => {
     expect(sendLink).toContain("dynamodb:PutItem");
     expect(sendLink).toContain("ssm:GetParameter");
     expect(sendLink.filter((a) => a.startsWith("s3:"))).toEqual([]);
-    const sendLinkRole = (
-      template.Resources.SendLinkLambdaFunction?.Properties.Role as { "Fn::GetAtt": string[] }
-    )["Fn::GetAtt"][0] as string;
+    const sendLinkFunction = template.Resources.SendLinkLambdaFunction as Resource;
+    const sendLinkRole = (sendLinkFunction.Properties.Role as { "Fn::GetAtt": string[] })[
+      "Fn::GetAtt"
+    ][0] as string;
     const sends = statementsOf(template.Resources[sendLinkRole] as Resource).filter((st) =>
       [st.Action].flat().includes("sqs:SendMessage"),
     );
