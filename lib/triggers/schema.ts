@@ -12,7 +12,9 @@ export function dingTalkId() {
     .trim()
     .min(1, "must not be empty")
     .max(256, "must be at most 256 characters")
-    .refine((id) => !hasControlOrSlash(id), "must not contain control characters or slashes");
+    .refine((id) => !hasControlOrSlash(id), "must not contain control characters or slashes")
+    // A URL path drops "." and climbs ".." (percent-encoding does not change that): the call would go elsewhere.
+    .refine((id) => id !== "." && id !== "..", 'must not be "." or ".."');
 }
 
 /** Ids go into URL paths and S3 keys: no control characters, no path separators. */
