@@ -14,8 +14,12 @@ export function dingTalkId() {
     .max(256, "must be at most 256 characters")
     .refine((id) => !hasControlOrSlash(id), "must not contain control characters or slashes")
     // A URL path drops "." and climbs ".." (percent-encoding does not change that): the call would go elsewhere.
-    .refine((id) => id !== "." && id !== "..", 'must not be "." or ".."');
+    .refine((id) => id !== "." && id !== "..", 'must not be "." or ".."')
+    // JSON can carry one ("\ud800"); it has no UTF-8 form, so it could not reach DingTalk as given.
+    .refine((id) => !LONE_SURROGATE.test(id), "must be well-formed Unicode (it holds a lone surrogate)");
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Ids go into URL paths and S3 keys: no control characters, no path separators. */
 function hasControlOrSlash(text: string): boolean {
