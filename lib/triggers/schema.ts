@@ -5,7 +5,11 @@ import { z } from "zod";
  * problem in words a sender can act on ("is required", "must be a string").
  */
 
-/** A DingTalk id (space, dentry, conversation, union id): a short, printable string. */
+/**
+ * A DingTalk id (space, dentry, conversation, union id): a short, printable string. Not "." or "..": a URL
+ * path drops or climbs them (percent-encoding does not change that), so the call would go elsewhere. No lone
+ * surrogate: JSON can carry one ("\ud800"), but it has no UTF-8 form, so it could not reach DingTalk as given.
+ */
 export function dingTalkId() {
   return z
     .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
@@ -13,9 +17,7 @@ export function dingTalkId() {
     .min(1, "must not be empty")
     .max(256, "must be at most 256 characters")
     .refine((id) => !hasControlOrSlash(id), "must not contain control characters or slashes")
-    // A URL path drops "." and climbs ".." (percent-encoding does not change that): the call would go elsewhere.
     .refine((id) => id !== "." && id !== "..", 'must not be "." or ".."')
-    // JSON can carry one ("\ud800"); it has no UTF-8 form, so it could not reach DingTalk as given.
     .refine((id) => !LONE_SURROGATE.test(id), "must be well-formed Unicode (it holds a lone surrogate)");
 }
 
@@ -25,7 +27,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 function hasControlOrSlash(text: string): boolean {
   for (const char of text) {
     const code = char.codePointAt(0) as number;
-    if (code < 0x20 || code === 0x7f || char === "/" || char === "\\") return true;
+    // C0, DEL and C1 (U+0080–U+009F): the control characters (\p{Cc}) lib/archive refuses in a key.
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || char === "/" || char === "\\") return true;
   }
   return false;
 }
