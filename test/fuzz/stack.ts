@@ -1,0 +1,181 @@
+/**
+ * The real servers the handlers talk to, started in-process on ephemeral ports for a fuzz or security test
+ * file: the DingTalk sandbox, fauxqs (S3 + SQS), dynalite (idempotency records). The environment is set as
+ * the deployed functions get it, then the handler modules are imported (they validate it at load, as at a
+ * cold start). Nothing is mocked.
+ */
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Handler,
+  SQSEvent,
+  SQSRecord,
+} from "aws-lambda";
+import type { FauxqsServer } from "fauxqs";
+import type { PushKeys } from "../../sandbox/push";
+import { type Sandbox, startSandbox } from "../../sandbox/server";
+import type { SandboxOptions } from "../../sandbox/types";
+import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import { lambdaContext, sampleEvent } from "../support/lambda";
+
+export const WEBHOOK_SECRET = `whsec_${Buffer.from("fuzz-webhook-secret-0b6f41").toString("base64")}`;
+export const EVENT_KEYS: PushKeys = {
+  token: "fuzz-event-token-77c1",
+  aesKey: "fuzz0Encoding0AES0Key0abcdefghijklmnopqrstu",
+  appKey: "sandbox",
+};
+export const BUCKET = "fuzz-archive";
+export const PREFIX = "dingtalk/";
+export const QUEUES = {
+  archive: "archive-jobs",
+  archiveDlq: "archive-jobs-dlq",
+  sendLinkDlq: "send-link-dlq",
+} as const;
+
+export interface Stack {
+  sandbox: Sandbox;
+  emulator: FauxqsServer;
+  dynamo: LocalDynamo;
+  queueUrl(name: string): string;
+  /** Messages waiting in a queue (ready or delayed), parsed when JSON. */
+  messages(name: string): unknown[];
+  stop(): Promise<void>;
+}
+
+export async function startStack(
+  options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const sandbox = await startSandbox({ port: 0, ...options.sandbox });
+  const emulator = await startLocalEmulator(0, {
+    buckets: [BUCKET],
+    queues: Object.values(QUEUES).map((name) => ({ name })),
+  });
+  const dynamo = await startLocalDynamo(0, "idempotency");
+  const queueUrl = (name: string) => `${emulator.address}/000000000000/${name}`;
+  const host = new URL(sandbox.url).host;
+  Object.assign(process.env, {
+    DINGTALK_API_BASE: sandbox.url,
+    DINGTALK_APP_KEY: sandbox.options.appKey,
+    DINGTALK_APP_SECRET: sandbox.options.appSecret,
+    DINGTALK_UNION_ID: sandbox.options.unionId,
+    WEBHOOK_SECRET,
+    IDEMPOTENCY_TABLE: "idempotency",
+    SEND_LINK_DLQ_URL: queueUrl(QUEUES.sendLinkDlq),
+    ARCHIVE_BUCKET: BUCKET,
+    ARCHIVE_PREFIX: PREFIX,
+    ARCHIVE_QUEUE_URL: queueUrl(QUEUES.archive),
+    ARCHIVE_DLQ_URL: queueUrl(QUEUES.archiveDlq),
+    ARCHIVE_STOP_MARGIN_SECONDS: "10",
+    TRANSFER_PART_SIZE: String(5 * 1024 * 1024),
+    TRANSFER_CONCURRENCY: "2",
+    DOWNLOAD_ALLOWED_HOSTS: host,
+    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
+    DINGTALK_EVENT_TOKEN: EVENT_KEYS.token,
+    DINGTALK_EVENT_AES_KEY: EVENT_KEYS.aesKey,
+    AWS_ENDPOINT_URL_S3: emulator.address,
+    AWS_ENDPOINT_URL_SQS: emulator.address,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+    ...options.env,
+  });
+  return {
+    sandbox,
+    emulator,
+    dynamo,
+    queueUrl,
+    messages(name) {
+      const state = emulator.inspectQueue(name);
+      if (!state) throw new Error(`no queue ${name}`);
+      return [...state.messages.ready, ...state.messages.delayed].map((m) => {
+        try {
+          return JSON.parse(m.body) as unknown;
+        } catch {
+          return m.body;
+        }
+      });
+    },
+    async stop() {
+      await sandbox.close();
+      await emulator.stop();
+      await dynamo.stop();
+    },
+  };
+}
+
+export type FunctionName = "send-link" | "archive" | "dingtalk-events";
+
+/** Import a function's handler as Lambda would load it (after the environment is set). */
+export async function loadHandler(name: FunctionName): Promise<Handler> {
+  switch (name) {
+    case "send-link":
+      return (await import("../../functions/send-link/handler")).handler as Handler;
+    case "archive":
+      return (await import("../../functions/archive/handler")).handler as Handler;
+    case "dingtalk-events":
+      return (await import("../../functions/dingtalk-events/handler")).handler as Handler;
+  }
+}
+
+/** Invoke a handler with a fresh Lambda context. */
+export async function invoke<T = unknown>(
+  handler: Handler,
+  event: unknown,
+  remainingMs = 25_000,
+): Promise<T> {
+  return (await handler(event, lambdaContext("fuzz", remainingMs), () => undefined)) as T;
+}
+
+/** The sample API Gateway v2 event of a route, with this body and exactly these headers. */
+export function httpEvent(
+  route: "send-link" | "archive" | "dingtalk-events",
+  body: string | undefined,
+  headers: Record<string, string>,
+  extra: Partial<APIGatewayProxyEventV2> = {},
+): APIGatewayProxyEventV2 {
+  const sample = sampleEvent<APIGatewayProxyEventV2>(`${route}.http.json`);
+  const event: APIGatewayProxyEventV2 = { ...sample, headers, isBase64Encoded: false, ...extra };
+  if (body === undefined) delete event.body;
+  else event.body = body;
+  return event;
+}
+
+/** An SQS event with these bodies, one record each, message ids m-0, m-1... (prefixed to stay unique). */
+export function sqsEvent(bodies: readonly string[], idPrefix = "m"): SQSEvent {
+  const template = sampleEvent<SQSEvent>("archive.sqs.json").Records[0] as SQSRecord;
+  return {
+    Records: bodies.map((body, i) => ({ ...template, messageId: `${idPrefix}-${i}`, body })),
+  };
+}
+
+/** The error of an HTTP answer, per the contract: `{error: {code, message, requestId?, details?}}`. */
+export function errorOf(result: APIGatewayProxyStructuredResultV2) {
+  return (
+    JSON.parse(result.body as string) as {
+      error: { code: string; message: string; requestId?: string; details?: { fields?: unknown } };
+    }
+  ).error;
+}
+
+/**
+ * Collects unhandled rejections while a test file runs: a handler that answers but leaves a promise
+ * rejecting behind would crash a Lambda (Node exits on an unhandled rejection). `check()` waits a moment
+ * for late ones, then throws if any were seen since the last check.
+ */
+export function watchRejections() {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on("unhandledRejection", onRejection);
+  return {
+    async check() {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const seen = rejections.splice(0);
+      if (seen.length > 0) throw new Error(`unhandled rejection(s): ${seen.map(String).join("; ")}`);
+    },
+    stop() {
+      process.off("unhandledRejection", onRejection);
+    },
+  };
+}
