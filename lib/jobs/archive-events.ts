@@ -77,8 +77,8 @@ export async function handleArchiveEvent(
     case "eventbridge":
       return runJob(parseJob(trigger.event.detail), context, deps, trigger.event.id);
     case "sns": {
-      const message = unwrapMessageBody(trigger.event.Records[0]?.Sns.Message ?? "");
-      return runJob(parseJob(message.payload), context, deps, trigger.event.Records[0]?.Sns.MessageId);
+      const message = unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "");
+      return runJob(parseJob(message.payload), context, deps, trigger.event.Records[0]?.Sns?.MessageId);
     }
     case "direct": {
       const message = unwrapEnvelope(trigger.event);

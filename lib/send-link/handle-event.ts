@@ -63,8 +63,8 @@ export async function handleSendLinkEvent(
       return sendParsed(trigger.event.detail, trigger.event.id, deps);
     case "sns":
       return sendParsed(
-        unwrapMessageBody(trigger.event.Records[0]?.Sns.Message ?? "").payload,
-        trigger.event.Records[0]?.Sns.MessageId ?? context.awsRequestId,
+        unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "").payload,
+        trigger.event.Records[0]?.Sns?.MessageId ?? context.awsRequestId,
         deps,
       );
     case "direct": {
