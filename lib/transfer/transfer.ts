@@ -28,6 +28,7 @@ import {
   abortMultipart,
   completeMultipart,
   createMultipart,
+  findCompletedObject,
   isChecksumMismatch,
   isNoSuchUpload,
   isRetryableS3,
@@ -383,7 +384,13 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
     );
     const object = await s3Call(run, "CompleteMultipartUpload", () =>
       completeMultipart(run.target, uploadId, parts, { checksum: full, size: plan.size }, run.inner.signal),
-    );
+    ).catch(async (err: unknown) => {
+      // NoSuchUpload may mean that an earlier try of this Complete (retried by the SDK) did complete it.
+      if (!isUploadGone(err)) throw err;
+      const found = await findCompletedObject(run.target, parts, { checksum: full, size: plan.size });
+      if (!found) throw err;
+      return found;
+    });
     await saver?.close();
     const result = await completed(run, "multipart", object, full, base.parts.length);
     await forgetCheckpoint(run);

@@ -2,12 +2,15 @@
  * The S3 side: thin wrappers over the commands the engine sends, each with the full-object checksum fields
  * set the same way, plus the classification of S3 errors (retry, start over, give up).
  */
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -123,6 +126,46 @@ export async function completeMultipart(
     checksum: res[FIELD[t.algorithm]],
     checksumType: res.ChecksumType,
   };
+}
+
+/**
+ * After CompleteMultipartUpload answered NoSuchUpload: the object under the key, if it is the one these parts
+ * make. That answer also comes when an earlier try of the same Complete did complete the upload but its
+ * answer was lost (the SDK then retries, and the upload is gone because it became the object). It is ours
+ * when its size matches and either its ETag is the multipart ETag of these parts (MD5 of the parts' MD5s,
+ * "-N") or S3 shows our full-object checksum. Undefined otherwise (no object, another one, HeadObject failed).
+ */
+export async function findCompletedObject(
+  t: ObjectTarget,
+  parts: ReadonlyArray<{ etag: string }>,
+  full: { checksum: string; size: number },
+): Promise<StoredObject | undefined> {
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await t.s3.send(new HeadObjectCommand({ Bucket: t.bucket, Key: t.key, ChecksumMode: "ENABLED" }));
+  } catch {
+    return undefined;
+  }
+  if (head.ContentLength !== full.size) return undefined;
+  const checksum = head[FIELD[t.algorithm]];
+  const sameChecksum = head.ChecksumType === "FULL_OBJECT" && checksum === full.checksum;
+  const expectedEtag = multipartEtag(parts);
+  const sameEtag = expectedEtag !== undefined && unquote(head.ETag ?? "") === expectedEtag;
+  if (!sameChecksum && !sameEtag) return undefined;
+  return { etag: head.ETag ?? "", versionId: head.VersionId, checksum, checksumType: head.ChecksumType };
+}
+
+const unquote = (etag: string) => etag.replace(/^"|"$/g, "");
+
+/** S3's ETag of a multipart object whose parts have MD5 ETags; undefined when a part's ETag is not an MD5. */
+function multipartEtag(parts: ReadonlyArray<{ etag: string }>): string | undefined {
+  const digests: Buffer[] = [];
+  for (const part of parts) {
+    const hex = unquote(part.etag);
+    if (!/^[0-9a-f]{32}$/i.test(hex)) return undefined;
+    digests.push(Buffer.from(hex, "hex"));
+  }
+  return `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}`;
 }
 
 /** Best effort: returns the error instead of throwing, so it never hides the failure that caused the abort. */
