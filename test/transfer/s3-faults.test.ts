@@ -5,6 +5,7 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SinkOptions, startSink } from "../../bench/s3-sink.js";
 import {
   type BodyMode,
   crcOf,
@@ -17,7 +18,6 @@ import { generatedStream } from "../../sandbox/content.js";
 import { startSandbox } from "../../sandbox/server.js";
 import type { Sandbox } from "../../sandbox/types.js";
 import { MiB, sandboxSource } from "./helpers.js";
-import { type SinkOptions, startSink } from "../../bench/s3-sink.js";
 
 const SIZE = 20 * MiB + 5;
 let sandbox: Sandbox;
