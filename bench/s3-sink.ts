@@ -316,7 +316,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(m[1] ?? "")?.[1];
       return {
         partNumber: Number(field("PartNumber")),
-        etag: (field("ETag") ?? "").replaceAll("&quot;", '"'),
+        etag: unescapeXml(field("ETag") ?? ""),
         crc32: field("ChecksumCRC32"),
         crc64: field("ChecksumCRC64NVME"),
       };
@@ -537,6 +537,17 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 const unquote = (etag: string) => etag.replace(/^"|"$/g, "");
+
+const ENTITIES: Record<string, string> = { quot: '"', apos: "'", amp: "&", lt: "<", gt: ">" };
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, name: string) => {
+    if (name.startsWith("#x") || name.startsWith("#X"))
+      return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
+    if (name.startsWith("#")) return String.fromCodePoint(Number(name.slice(1)));
+    return ENTITIES[name] ?? whole;
+  });
+}
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
