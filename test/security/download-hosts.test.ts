@@ -16,18 +16,19 @@
  * canary server that counts what reaches it), the sandbox's file host serves nothing, and no object appears.
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { archiveKey } from "../../lib/archive";
 import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../fuzz/stack";
+import { type RewritingProxy, startRewritingProxy } from "./rewriting-proxy";
 
 let stack: Stack;
 let handler: Handler;
 let s3: S3Client;
-let proxy: Server;
+let proxy: RewritingProxy;
 let proxyHost: string;
 let canary: Server;
 let canaryHost: string;
@@ -35,8 +36,9 @@ let canaryHits: string[] = [];
 let sandboxHost: string;
 
 /** How the proxy rewrites the n-th downloadInfos answer's resourceUrls (undefined: leave it). */
-let rewrite: ((urls: string[], n: number) => string[] | undefined) | undefined;
-let downloadInfoAnswers = 0;
+const rewriteUrls = (rewrite: (urls: string[], n: number) => string[] | undefined) => {
+  proxy.rewriteDownloadInfo = rewrite;
+};
 
 /** Every origin undici was asked to reach (fetch and undici.request both publish here before connecting). */
 const requested: string[] = [];
@@ -50,38 +52,6 @@ async function listen(server: Server): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** Forward to the sandbox; rewrite downloadInfos answers; answer /redirect?to=X with a 302 to X. */
-function proxyTo(target: string) {
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://proxy");
-    if (url.pathname === "/redirect") {
-      res.writeHead(302, { location: url.searchParams.get("to") ?? "/" });
-      res.end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const upstream = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers });
-    upstream.end(Buffer.concat(chunks));
-    upstream.on("response", async (answer) => {
-      const parts: Buffer[] = [];
-      for await (const chunk of answer) parts.push(chunk as Buffer);
-      let body = Buffer.concat(parts);
-      if (/\/downloadInfos\/query$/.test(url.pathname) && answer.statusCode === 200) {
-        const info = JSON.parse(body.toString("utf8"));
-        const urls = rewrite?.(info.headerSignatureInfo.resourceUrls, downloadInfoAnswers++);
-        if (urls) info.headerSignatureInfo.resourceUrls = urls;
-        body = Buffer.from(JSON.stringify(info));
-      }
-      const headers = { ...answer.headers, "content-length": String(body.length) };
-      delete headers["transfer-encoding"];
-      res.writeHead(answer.statusCode ?? 502, headers);
-      res.end(body);
-    });
-    upstream.on("error", () => res.destroy());
-  };
-}
-
 // Listening before the tests are collected: the hostile URLs name its port.
 canary = createServer((req, res) => {
   canaryHits.push(req.url ?? "");
@@ -90,13 +60,12 @@ canary = createServer((req, res) => {
 canaryHost = await listen(canary);
 
 beforeAll(async () => {
-  proxy = createServer();
-  proxyHost = await listen(proxy);
   stack = await startStack({
     sandbox: { generatedFiles: [{ name: "target.bin", size: 6 * 1024 * 1024 + 3, seed: "hosts" }] },
   });
   sandboxHost = new URL(stack.sandbox.url).host;
-  proxy.on("request", proxyTo(sandboxHost));
+  proxy = await startRewritingProxy(sandboxHost);
+  proxyHost = proxy.host;
   Object.assign(process.env, {
     DINGTALK_API_BASE: `http://${proxyHost}`,
     DOWNLOAD_ALLOWED_HOSTS: `*.dingtalk.com,*.aliyuncs.com,${sandboxHost},${proxyHost}`,
@@ -111,10 +80,9 @@ afterAll(async () => {
   diagnostics_channel.unsubscribe("undici:request:create", onRequest);
   s3?.destroy();
   await stack?.stop();
-  for (const server of [proxy, canary]) {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  }
+  await proxy?.close();
+  canary.closeAllConnections();
+  await new Promise((resolve) => canary.close(resolve));
 });
 
 beforeEach(() => {
@@ -123,8 +91,7 @@ beforeEach(() => {
   stack.sandbox.resetCalls();
   canaryHits = [];
   requested.length = 0;
-  downloadInfoAnswers = 0;
-  rewrite = undefined;
+  proxy.reset();
 });
 
 async function loadArchive(): Promise<Handler> {
@@ -215,7 +182,7 @@ const HOSTILE = () => [
 
 describe("hostile download URLs through the archive worker", () => {
   it.each(HOSTILE().map((url) => [url]))("%s: refused before any byte is fetched", async (url) => {
-    rewrite = () => [url];
+    rewriteUrls(() => [url]);
     const dentryId = fileId();
     const dead = await archiveJob({ spaceId: "sandbox-space", dentryId });
     expect(dead?.error.code).toBe("Transfer.hostNotAllowed");
@@ -227,7 +194,7 @@ describe("hostile download URLs through the archive worker", () => {
 
   it("all of them at once: none is tried", async () => {
     const hostile = HOSTILE();
-    rewrite = () => hostile;
+    rewriteUrls(() => hostile);
     const dead = await archiveJob({ spaceId: "sandbox-space", dentryId: fileId() });
     expect(dead?.error.code).toBe("Transfer.hostNotAllowed");
     expectNothingFetched(hostile);
@@ -235,7 +202,7 @@ describe("hostile download URLs through the archive worker", () => {
 
   it("hostile URLs beside the real one are skipped: the file comes from the allowed host only", async () => {
     const hostile = HOSTILE();
-    rewrite = (urls) => [...hostile.slice(0, 5), urls[0] as string, ...hostile.slice(5)];
+    rewriteUrls((urls) => [...hostile.slice(0, 5), urls[0] as string, ...hostile.slice(5)]);
     const dentryId = fileId();
     expect(await archiveJob({ spaceId: "sandbox-space", dentryId })).toBeUndefined();
     expect(await exists(keyOf(dentryId, 1, "target.bin"))).toBe(true);
@@ -250,7 +217,7 @@ describe("hostile download URLs through the archive worker", () => {
   it("a redirect from an allowed host is not followed (to the canary or to the metadata service)", async () => {
     for (const to of [`http://${canaryHost}/stolen`, "http://169.254.169.254/latest/meta-data"]) {
       stack.emulator.reset();
-      rewrite = () => [`http://${proxyHost}/redirect?to=${encodeURIComponent(to)}`];
+      rewriteUrls(() => [`http://${proxyHost}/redirect?to=${encodeURIComponent(to)}`]);
       const dead = await archiveJob({ spaceId: "sandbox-space", dentryId: fileId() });
       expect(dead?.error.code).toBe("Transfer.sourceRejected");
       expect(dead?.error.message).toMatch(/302/);
@@ -261,11 +228,12 @@ describe("hostile download URLs through the archive worker", () => {
 
   it("refreshed download info (after a 403 on the file host) is checked again", async () => {
     stack.sandbox.addFaults({ api: "file", kind: "urlExpired", times: 1 });
-    rewrite = (urls, n) =>
-      n === 0 ? urls : [`http://${canaryHost}/after-refresh`, "http://169.254.169.254/"];
+    rewriteUrls((urls, n) =>
+      n === 0 ? urls : [`http://${canaryHost}/after-refresh`, "http://169.254.169.254/"],
+    );
     const dentryId = fileId();
     const dead = await archiveJob({ spaceId: "sandbox-space", dentryId });
-    expect(downloadInfoAnswers).toBeGreaterThanOrEqual(2);
+    expect(proxy.downloadInfoAnswers).toBeGreaterThanOrEqual(2);
     expect(dead?.error.code).toBe("Transfer.hostNotAllowed");
     expect(canaryHits).toEqual([]);
     expect(await exists(keyOf(dentryId, 1, "target.bin"))).toBe(false);
@@ -274,7 +242,7 @@ describe("hostile download URLs through the archive worker", () => {
   it("an older version's size probe checks the URL too", async () => {
     const dentryId = stack.sandbox.putGeneratedFile({ name: "versions.bin", size: 1000, seed: "v1" });
     stack.sandbox.putGeneratedFile({ name: "versions.bin", size: 2000, seed: "v2" });
-    rewrite = () => [`http://${canaryHost}/probe`];
+    rewriteUrls(() => [`http://${canaryHost}/probe`]);
     const dead = await archiveJob({ spaceId: "sandbox-space", dentryId, version: 1 });
     expect(dead?.error.code).toBe("Transfer.hostNotAllowed");
     expectNothingFetched([`http://${canaryHost}/probe`]);
