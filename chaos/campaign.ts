@@ -74,6 +74,8 @@ export interface RunOutcome {
   surprise?: string;
   starts: number;
   killsDone: number;
+  /** Kills that were SIGTERMs answered by a saved checkpoint and exit 143. */
+  gracefulStops: number;
   killsMissed: number;
   orphanedAtKill: number;
   /** The last start's JSON bytesResent (downloaded twice within that start). */
@@ -101,6 +103,7 @@ export interface CampaignSummary {
   surprises: Array<{ run: number; surprise: string }>;
   starts: number;
   killsDone: number;
+  gracefulStops: number;
   killsMissed: number;
   orphanedAtKill: number;
   staleCheckpoints: number;
@@ -227,6 +230,7 @@ async function runOne(world: World, plan: RunPlan, startTimeoutMs: number): Prom
     violations: [],
     starts: 0,
     killsDone: 0,
+    gracefulStops: 0,
     killsMissed: 0,
     orphanedAtKill: 0,
     bytesResent: 0,
@@ -253,7 +257,21 @@ async function runOne(world: World, plan: RunPlan, startTimeoutMs: number): Prom
         last = start;
         break;
       }
-      if (start.killedByUs) {
+      if (start.killedByUs && kill?.signal === "SIGTERM") {
+        // A graceful stop: exit 143 with one "paused" line and everything done in the checkpoint. Before the
+        // CLI set its handler, SIGTERM ends it outright; a start past its last part just finishes (0 or 1).
+        if (start.code === 143) {
+          outcome.killsDone++;
+          outcome.gracefulStops++;
+          await checkPaused(world, outcome, start, checkpointDir);
+          continue;
+        }
+        if (start.signal === "SIGTERM") {
+          outcome.killsDone++;
+          await checkAfterKill(world, outcome, checkpointDir);
+          continue;
+        }
+      } else if (start.killedByUs) {
         outcome.killsDone++;
         await checkAfterKill(world, outcome, checkpointDir);
         continue;
@@ -316,7 +334,7 @@ function cliEnv(
   };
 }
 
-/** One start of the CLI, as `npm run archive` runs it, SIGKILLed at `kill`'s moment if it comes. */
+/** One start of the CLI, as `npm run archive` runs it, sent `kill`'s signal at its moment if it comes. */
 function startCli(
   args: string[],
   env: Record<string, string>,
@@ -342,10 +360,11 @@ function startCli(
   let timedOut = false;
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const killNow = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null || killedByUs || !kill) return;
     killedByUs = true;
-    child.kill("SIGKILL");
-    await exited;
+    child.kill(kill.signal);
+    // A killed CLI is gone before the proxy relays anything more; a stopping one needs its answers to finish.
+    if (kill.signal === "SIGKILL") await exited;
   };
   let timer: NodeJS.Timeout | undefined;
   if (kill?.at === "time") timer = setTimeout(() => void killNow(), kill.ms);
@@ -373,21 +392,60 @@ function startCli(
   });
 }
 
+/**
+ * After a graceful stop (exit 143): one JSON line saying "paused", a checkpoint holding as many parts, and no
+ * upload open but the checkpoint's.
+ */
+async function checkPaused(
+  world: World,
+  outcome: RunOutcome,
+  start: StartOutcome,
+  checkpointDir: string,
+): Promise<void> {
+  const lines = start.stdout.split("\n").filter((l) => l !== "");
+  let paused: { status?: string; partsDone?: number } = {};
+  try {
+    paused = JSON.parse(lines[0] ?? "{}") as typeof paused;
+  } catch {
+    // reported below
+  }
+  if (lines.length !== 1 || paused.status !== "paused") {
+    outcome.violations.push(`exit 143 without one "paused" line: ${start.stdout.slice(0, 200)}`);
+  }
+  const { uploadIds, parts } = await checkpointState(checkpointDir);
+  if (paused.partsDone !== parts) {
+    outcome.violations.push(`paused with ${paused.partsDone} parts done, the checkpoint holds ${parts}`);
+  }
+  for (const upload of world.proxy.openUploads(outcome.key)) {
+    if (uploadIds.has(upload.uploadId)) continue;
+    outcome.violations.push(
+      `after a graceful stop: upload ${upload.uploadId} is open and named by no checkpoint`,
+    );
+  }
+}
+
 /** Upload ids named by the checkpoint files of this run (and leftover temp files). */
-async function checkpointState(dir: string): Promise<{ uploadIds: Set<string>; files: number }> {
+async function checkpointState(
+  dir: string,
+): Promise<{ uploadIds: Set<string>; files: number; parts: number }> {
   const uploadIds = new Set<string>();
   let files = 0;
+  let parts = 0;
   for (const file of await readdir(dir).catch(() => [] as string[])) {
     if (!file.endsWith(".json")) continue;
     files++;
     try {
-      const cp = JSON.parse(await readFile(join(dir, file), "utf8")) as { uploadId?: string };
+      const cp = JSON.parse(await readFile(join(dir, file), "utf8")) as {
+        uploadId?: string;
+        parts?: unknown[];
+      };
       if (cp.uploadId) uploadIds.add(cp.uploadId);
+      parts += cp.parts?.length ?? 0;
     } catch {
       // unreadable: names no upload
     }
   }
-  return { uploadIds, files };
+  return { uploadIds, files, parts };
 }
 
 /**
@@ -458,9 +516,9 @@ async function judge(
     }
   } else if (last.code === 1) {
     const line = last.stderr.split("\n").find((l) => l.startsWith("archive failed: "));
-    if (!line) v.push(`exit 1 without "archive failed: <reason>" on stderr: ${last.stderr.slice(-300)}`);
+    if (!line) v.push(`crashed (exit 1 without "archive failed: <reason>"): ${crashCause(last.stderr)}`);
     outcome.result = "failed";
-    outcome.reason = line?.slice("archive failed: ".length) ?? last.stderr.slice(-300);
+    outcome.reason = line?.slice("archive failed: ".length) ?? crashCause(last.stderr);
     outcome.failureCode = /\(code ([^;)]+)/.exec(outcome.reason)?.[1] ?? "unknown";
     if (stored) {
       if (stored.sha256 !== expected || stored.bytes !== plan.size) {
@@ -472,7 +530,7 @@ async function judge(
     }
   } else {
     v.push(
-      `unclean end: exit ${last.code ?? "-"} signal ${last.signal ?? "-"}; stderr: ${last.stderr.slice(-300)}`,
+      `unclean end: exit ${last.code ?? "-"} signal ${last.signal ?? "-"}: ${crashCause(last.stderr)}`,
     );
   }
 
@@ -489,6 +547,16 @@ async function judge(
   if (outcome.result === "completed" && plan.expect === "fail" && last.code === 0) {
     outcome.surprise = `completed although ${plan.expectWhy.join(", ")}`;
   }
+}
+
+/** The gist of a crash's stderr: the exception line and its first frame, with a known cause named. */
+export function crashCause(stderr: string): string {
+  if (/assert\(!this\.paused\)|Parser\.finish .*client-h1\.js/.test(stderr)) {
+    return "undici AssertionError in Parser.finish (a FIN while the parser was paused: nodejs/undici#5360, fixed in undici 8)";
+  }
+  const lines = stderr.split("\n");
+  const at = lines.findIndex((l) => /^\w*Error\b|^\s+at /.test(l));
+  return at < 0 ? stderr.slice(-600) : lines.slice(Math.max(0, at - 1), at + 3).join(" | ");
 }
 
 async function objectDigest(
@@ -529,7 +597,8 @@ export function formatBytes(n: number): string {
 }
 
 function describeKill(k: KillPlan): string {
-  return k.at === "time" ? `kill@${k.ms}ms` : `kill@${k.op}#${k.nth}/${k.phase}`;
+  const name = k.signal === "SIGKILL" ? "kill" : "term";
+  return k.at === "time" ? `${name}@${k.ms}ms` : `${name}@${k.op}#${k.nth}/${k.phase}`;
 }
 
 export function describeOutcome(o: RunOutcome): string {
@@ -585,6 +654,7 @@ function summarize(
       .map((o) => ({ run: o.plan.run, surprise: o.surprise as string })),
     starts: sum((o) => o.starts),
     killsDone: sum((o) => o.killsDone),
+    gracefulStops: sum((o) => o.gracefulStops),
     killsMissed: sum((o) => o.killsMissed),
     orphanedAtKill: sum((o) => o.orphanedAtKill),
     staleCheckpoints: outcomes.filter((o) => o.staleCheckpoint).length,
@@ -615,7 +685,7 @@ export function formatSummary(s: CampaignSummary): string {
     `  clean failures   ${s.cleanFailures} (${s.expectedFailures} expected from their faults) ${JSON.stringify(s.failuresByCode)}`,
     `  violations       ${s.violations}`,
     `  surprises        ${s.surprises.length}`,
-    `  CLI starts       ${s.starts}; SIGKILLs ${s.killsDone} (${s.killsMissed} planned kills came after the end)`,
+    `  CLI starts       ${s.starts}; stopped ${s.killsDone} (SIGKILL ${s.killsDone - s.gracefulStops}, SIGTERM → paused ${s.gracefulStops}); ${s.killsMissed} planned stops came after the end`,
     `  orphaned at kill ${s.orphanedAtKill} (upload created, killed before the checkpoint named it: lifecycle rule's job)`,
     `  bytes archived   ${formatBytes(s.bytesArchived)}; files ${s.sizes.empty} empty, ${s.sizes.singlePart} single-part, ${s.sizes.multipart} multipart, ${formatBytes(s.sizes.min)}–${formatBytes(s.sizes.max)}`,
     `  bytes re-sent    download ${formatBytes(s.bytesResentDownload)} (bytesResent of the final starts); upload ${formatBytes(s.uploadOverheadBytes)} beyond the file sizes (proxy, all starts)`,

@@ -16,10 +16,15 @@ export interface PlanOptions {
   longStalls: boolean;
 }
 
-/** Kill the CLI after `ms` from its start, or at a moment of its S3 traffic (counted from the CLI's start). */
-export type KillPlan =
+/**
+ * Stop the CLI after `ms` from its start, or at a moment of its S3 traffic (counted from the CLI's start):
+ * SIGKILL (a crash: nothing saved but what is already in the checkpoint) or SIGTERM (a graceful stop: finish
+ * the parts in flight, save the checkpoint, exit 143 with a "paused" line).
+ */
+export type KillPlan = { signal: "SIGKILL" | "SIGTERM" } & (
   | { at: "time"; ms: number }
-  | { at: "s3"; op: S3Op; phase: "request" | "answer"; nth: number };
+  | { at: "s3"; op: S3Op; phase: "request" | "answer"; nth: number }
+);
 
 export type Expectation = "complete" | "fail" | "either";
 
@@ -240,12 +245,14 @@ export function makePlan(seed: string, run: number, options: PlanOptions): RunPl
     if (r.chance(0.5)) {
       // CLI start-up takes ~0.8 s; then the transfer, roughly at 25-60 MiB/s on this machine.
       const expectedMs = 900 + (size / (30 * MiB)) * 1000;
-      kills.push({ at: "time", ms: r.int(150, Math.round(expectedMs * 1.2)) });
+      kills.push({ signal: "SIGKILL", at: "time", ms: r.int(150, Math.round(expectedMs * 1.2)) });
     } else {
       const m = r.pick(s3Moments);
-      kills.push({ at: "s3", op: m.op, phase: m.phase, nth: r.int(1, m.max) });
+      kills.push({ signal: "SIGKILL", at: "s3", op: m.op, phase: m.phase, nth: r.int(1, m.max) });
     }
   }
+  // Drawn last, so the rest of a seed's plan stays as it was before SIGTERM was added.
+  for (const kill of kills) if (r.chance(0.2)) kill.signal = "SIGTERM";
 
   return {
     run,
