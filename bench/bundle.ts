@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Metafile } from "esbuild";
 import { ROOT } from "./services.js";
 
 /** The scalar and flow-list values of `custom.esbuild` (and its `banner.js`), as text. */
@@ -59,11 +59,44 @@ export async function lambdaBuildOptions(): Promise<BuildOptions> {
 
 /**
  * Bundle `entries` (paths relative to the repository root) into `outdir`, keeping their relative paths.
- * Returns the output .mjs/.js path of each entry.
+ * Returns the output .mjs/.js path of each entry, and esbuild's metafile.
  */
-export async function bundle(entries: string[], outdir: string): Promise<Record<string, string>> {
+export async function bundle(
+  entries: string[],
+  outdir: string,
+): Promise<{ outputs: Record<string, string>; metafile: Metafile }> {
   const options = await lambdaBuildOptions();
-  await build({ ...options, absWorkingDir: ROOT, entryPoints: entries, outdir, outbase: ROOT });
+  const result = await build({
+    ...options,
+    absWorkingDir: ROOT,
+    entryPoints: entries,
+    outdir,
+    outbase: ROOT,
+    metafile: true,
+  });
   const ext = (options.outExtension as Record<string, string>)[".js"] ?? ".js";
-  return Object.fromEntries(entries.map((e) => [e, join(outdir, e.replace(/\.ts$/, ext))]));
+  return {
+    outputs: Object.fromEntries(entries.map((e) => [e, join(outdir, e.replace(/\.ts$/, ext))])),
+    metafile: result.metafile as Metafile,
+  };
+}
+
+/** The packages (or project folders) that make up most of a bundled output, by bytes in the output. */
+export function largestInputs(
+  metafile: Metafile,
+  output: string,
+  top = 4,
+): Array<{ name: string; bytes: number }> {
+  const entry = Object.entries(metafile.outputs).find(
+    ([path]) => output.endsWith(path) || path.endsWith(output),
+  );
+  const sizes = new Map<string, number>();
+  for (const [path, input] of Object.entries(entry?.[1].inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split("/").slice(0, 2).join("/");
+    sizes.set(pkg, (sizes.get(pkg) ?? 0) + input.bytesInOutput);
+  }
+  return [...sizes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, bytes]) => ({ name, bytes }));
 }

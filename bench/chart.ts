@@ -105,7 +105,9 @@ function panel(
 }
 
 function throughputPanel(rows: Row[], source: "throttled" | "unthrottled", left: number): string {
-  const engine = rows.filter((r) => r.kind === "engine" && r.source === source && r.sink === "sink" && r.ok);
+  const engine = rows.filter(
+    (r) => r.kind === "engine" && !r.nodeFlags?.length && r.source === source && r.sink === "sink" && r.ok,
+  );
   // The comparison size: the one with several concurrencies.
   const size = [...new Set(engine.map((r) => r.size))].find(
     (s) => new Set(engine.filter((r) => r.size === s).map((r) => r.concurrency)).size > 1,
@@ -156,17 +158,18 @@ function throughputPanel(rows: Row[], source: "throttled" | "unthrottled", left:
 function rssPanel(rows: Row[], left: number): string {
   const pick = (prefix: string) =>
     rows
-      .filter((r) => r.id.startsWith(prefix) && r.source === "unthrottled" && r.sink === "sink" && r.ok)
+      .filter((r) => r.id.startsWith(`${prefix}-unthrottled-`) && !r.id.endsWith("fauxqs") && r.ok)
       .sort((a, b) => a.size - b.size);
   const groups: Array<[string, Row[]]> = [
-    ["engine c8 · 8 MiB parts", pick("engine-c8-p8-")],
-    ["lib-storage defaults", pick("baseline-default-")],
-    ["lib-storage queueSize 8 / 16 MiB", pick("baseline-q8-")],
+    ["engine c8 · 8 MiB parts", pick("engine-c8-p8")],
+    ["engine c8, node --max-semi-space-size=2", pick("engine-c8-p8-semi2")],
+    ["lib-storage defaults", pick("baseline-default")],
+    ["lib-storage queueSize 8 / 16 MiB", pick("baseline-q8")],
   ];
   const xs = [...new Set(groups.flatMap(([, rs]) => rs.map((r) => r.size)))].sort((a, b) => a - b);
   const series: Series[] = groups.map(([label, rs], i) => ({
     label,
-    color: COLORS[[0, 2, 3][i] as number] as string,
+    color: COLORS[[0, 1, 2, 3][i] as number] as string,
     points: rs.map((r) => [r.size, r.peakRssMiB as number] as [number, number]),
   }));
   series.push({ label: "target 120 MiB", color: "#999999", dashed: true, points: [[xs[0] ?? 0, 120]] });

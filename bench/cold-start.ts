@@ -12,7 +12,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import JSZip from "jszip";
-import { bundle } from "./bundle.js";
+import { bundle, largestInputs } from "./bundle.js";
 import { exec, median } from "./harness.js";
 import { ROOT } from "./services.js";
 
@@ -21,6 +21,8 @@ export interface FunctionColdStart {
   handler: string;
   mjsBytes: number;
   zipBytes: number;
+  /** What most of the bundle is made of. */
+  largest: Array<{ name: string; bytes: number }>;
   /** Median ms to import the bundled handler, without and with --enable-source-maps. */
   importMs: number | undefined;
   importMsSourceMaps: number | undefined;
@@ -106,7 +108,7 @@ export async function measureColdStart(
   const fns = await serverlessFunctions();
   const nodeOptions = await deployedNodeOptions();
   log(`cold start: bundling ${fns.map((f) => f.name).join(", ")}`);
-  const built = await bundle(
+  const { outputs: built, metafile } = await bundle(
     fns.map((f) => f.entry),
     outdir,
   );
@@ -122,6 +124,7 @@ export async function measureColdStart(
       handler: f.entry,
       mjsBytes: (await stat(file)).size,
       zipBytes: zipped.length,
+      largest: largestInputs(metafile, f.entry.replace(/\.ts$/, ".mjs")),
       importMs: undefined,
       importMsSourceMaps: undefined,
       runs,

@@ -40,9 +40,9 @@ export interface Measurement {
   /** user + sys of the contender's process (time -v, else its own resourceUsage). */
   cpuSeconds: number | undefined;
   peakRssMiB: number | undefined;
-  /** Node contenders: RSS with their code loaded, before the transfer; peak arrayBuffers during it. */
+  /** Node contenders: RSS with their code loaded, before the transfer; peaks of process.memoryUsage() during it. */
   startRssMiB?: number | undefined;
-  peakArrayBuffersMiB?: number | undefined;
+  peakMemoryMiB?: ContenderReport["peakMiB"] | undefined;
   /** CPU seconds the file host (sandbox) and the S3 side (sink or fauxqs) spent during the run (Linux /proc). */
   serverCpuSeconds?: { source: number | undefined; sink: number | undefined };
   /** What was checked, e.g. "size + CRC32 of the object; 128/128 parts' CRC32 checked by the sink". */
@@ -109,7 +109,7 @@ export async function runPlan(ctx: RunContext): Promise<Row[]> {
     const sizes = fileSizes({ ...plan, cases });
     const files = sizes.map((size) => ({ name: fileName(size), size, seed: fileSeed(size) }));
     log(`bundling the contenders (serverless.yml's esbuild options) into ${tmp}`);
-    const out = await bundle(
+    const { outputs: out } = await bundle(
       ["bench/contenders/engine.ts", "bench/contenders/baseline.ts", "bench/contenders/upload-only.ts"],
       tmp,
     );
@@ -363,7 +363,7 @@ async function runCase(env: Env, c: CaseSpec, run: number, tools: Tools): Promis
       cpuSeconds: usage?.cpuSeconds ?? report?.cpuSeconds,
       peakRssMiB: usage ? usage.maxRssKiB / 1024 : report ? report.maxRssKiB / 1024 : undefined,
       startRssMiB: report?.startRssMiB,
-      peakArrayBuffersMiB: report?.peakMiB.arrayBuffers,
+      peakMemoryMiB: report?.peakMiB,
       serverCpuSeconds: { source: delta(0), sink: delta(1) },
     };
     m.verified = await verify(env, c, report?.key ?? key, bytes);

@@ -88,16 +88,16 @@ export function resultsTable(result: Pick<BenchResult, "plan" | "rows">): string
 
 export function coldStartTable(cold: ColdStart): string {
   const lines = [
-    `| Function | Bundle .mjs KiB | Zip KiB (.mjs + .map) | Import ms (median of ${cold.runs}) | Import ms with ${cold.nodeOptions || "NODE_OPTIONS"} |`,
-    "|---|---:|---:|---:|---:|",
+    `| Function | Bundle .mjs KiB | Zip KiB (.mjs + .map) | Import ms (median of ${cold.runs}) | Import ms with ${cold.nodeOptions || "NODE_OPTIONS"} | Largest parts of the bundle (KiB) |`,
+    "|---|---:|---:|---:|---:|---|",
   ];
   for (const fn of cold.functions) {
     lines.push(
-      `| ${fn.name} (\`${fn.handler}\`) | ${f(fn.mjsBytes / 1024, 0)} | ${f(fn.zipBytes / 1024, 0)} | ${fn.error ? `failed: ${fn.error}` : f(fn.importMs)} | ${f(fn.importMsSourceMaps)} |`,
+      `| ${fn.name} (\`${fn.handler}\`) | ${f(fn.mjsBytes / 1024, 0)} | ${f(fn.zipBytes / 1024, 0)} | ${fn.error ? `failed: ${fn.error}` : f(fn.importMs)} | ${f(fn.importMsSourceMaps)} | ${fn.largest.map((l) => `${l.name} ${Math.round(l.bytes / 1024)}`).join(", ")} |`,
     );
   }
   lines.push(
-    `| official SDK: \`require("@alicloud/dingtalk/dist/storage_1_0/client")\` | – | – | ${cold.sdkError ? `failed: ${cold.sdkError}` : f(cold.sdkStorageMs)} | – |`,
+    `| official SDK: \`require("@alicloud/dingtalk/dist/storage_1_0/client")\` | – | – | ${cold.sdkError ? `failed: ${cold.sdkError}` : f(cold.sdkStorageMs)} | – | – |`,
   );
   return lines.join("\n");
 }
@@ -128,7 +128,9 @@ content; once unthrottled, once limited to ${plan.throttleBytesPerSecond / MiB} 
 (\`bench/s3-sink.ts\`: checks every part's length and checksum like S3, keeps only sizes and CRC32s), fauxqs, and
 each contender. MiB/s is the median of up to ${runs} runs (the file size over the contender's own transfer time);
 CPU s/GiB is user + system time of the contender's whole process (start-up included) per GiB; peak RSS is
-\`/usr/bin/time -v\`'s maximum resident set size, the highest of the runs.
+\`/usr/bin/time -v\`'s maximum resident set size, the highest of the runs. "File host + S3 side CPU s/GiB" is
+the CPU the sandbox and the sink (or fauxqs) spent per GiB during the runs (from /proc): contender + servers
+share the ${m.nproc} CPUs, so on a CPU-bound run their sum bounds the throughput.
 
 ## Targets
 

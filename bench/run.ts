@@ -51,7 +51,7 @@ if (values.runs) {
     process.stderr.write(`bench: --runs must be a whole number ≥ 1\n`);
     process.exit(2);
   }
-  for (const c of plan.cases) c.runs = Math.min(c.runs, runs);
+  for (const c of plan.cases) c.runs = runs;
 }
 if (values["no-cold-start"]) plan.coldStartRuns = 0;
 const outDir =

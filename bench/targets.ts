@@ -3,6 +3,7 @@
  * run; "lib-storage baseline" means both of its configurations (defaults, and queueSize 8 / 16 MiB parts):
  * a target is met only if it holds against each.
  */
+import { cpus } from "node:os";
 import type { ColdStart } from "./cold-start.js";
 import type { Row } from "./harness.js";
 import { type BenchPlan, MiB, sizeLabel } from "./plan.js";
@@ -18,7 +19,7 @@ const f1 = (n: number | undefined) => (n === undefined ? "–" : n.toFixed(1));
 const f2 = (n: number | undefined) => (n === undefined ? "–" : n.toFixed(2));
 
 function find(rows: Row[], prefix: string, suffix: string): Row | undefined {
-  return rows.find((r) => r.id.startsWith(prefix) && r.id.endsWith(suffix) && r.ok);
+  return rows.find((r) => r.id === `${prefix}${suffix}` && r.ok);
 }
 
 /** The size of the file a source was compared on (from the engine c8 row). */
@@ -86,13 +87,18 @@ export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | 
       const download = downloads.length ? Math.max(...downloads.map((r) => r.mibps as number)) : undefined;
       const ceiling = Math.min(download ?? Number.POSITIVE_INFINITY, upload.mibps as number);
       const share = e / ceiling;
+      // What the machine can give at most: the CPU of the engine, the file host and the sink per GiB, spread
+      // over every CPU with nothing else running.
+      const machineCpu = ec + (engine.serverCpuPerGiB.source ?? 0) + (engine.serverCpuPerGiB.sink ?? 0);
+      const bound = (cpus().length * 1024) / machineCpu;
       out.push({
         name,
         met: ratios.every((r) => r >= 1.5) && cheaper && share >= 0.7,
         detail:
           `engine c8 ${f1(e)} MiB/s at ${f2(ec)} CPU s/GiB; lib-storage defaults ${f1(baselines[0]?.mibps)} MiB/s at ${f2(baselines[0]?.cpuSecondsPerGiB)} CPU s/GiB (×${f2(ratios[0])}), ` +
           `queueSize 8 / 16 MiB ${f1(baselines[1]?.mibps)} MiB/s at ${f2(baselines[1]?.cpuSecondsPerGiB)} CPU s/GiB (×${f2(ratios[1])}); ` +
-          `ceilings: download ${download === undefined ? "not measured (no curl)" : `${f1(download)} MiB/s`}, upload only ${f1(upload.mibps)} MiB/s → engine at ${(share * 100).toFixed(0)} % of the lower`,
+          `ceilings: download ${download === undefined ? "not measured (no curl)" : `${f1(download)} MiB/s`}, upload only ${f1(upload.mibps)} MiB/s → engine at ${(share * 100).toFixed(0)} % of the lower. ` +
+          `CPU per GiB for engine + file host + sink: ${f2(ec)} + ${f2(engine.serverCpuPerGiB.source)} + ${f2(engine.serverCpuPerGiB.sink)} = ${f2(machineCpu)} s → at most ~${bound.toFixed(0)} MiB/s on ${cpus().length} CPUs with nothing else running`,
       });
     }
   }
@@ -103,6 +109,7 @@ export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | 
       .filter(
         (r) =>
           r.kind === "engine" &&
+          !r.nodeFlags?.length &&
           r.concurrency === 8 &&
           r.partSize === 8 * MiB &&
           r.source === "unthrottled" &&
