@@ -385,8 +385,11 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
     const object = await s3Call(run, "CompleteMultipartUpload", () =>
       completeMultipart(run.target, uploadId, parts, { checksum: full, size: plan.size }, run.inner.signal),
     ).catch(async (err: unknown) => {
-      // NoSuchUpload may mean that an earlier try of this Complete (retried by the SDK) did complete it.
-      if (!isUploadGone(err)) throw err;
+      // A Complete may have been applied though no answer said so (a dropped connection, a 5xx): the SDK's
+      // retries then fail too, or answer NoSuchUpload because the upload became the object. If the key holds
+      // the object these parts make, it was.
+      const cause = err instanceof TransferError ? err.cause : err;
+      if (!isUploadGone(err) && !isRetryableS3(cause)) throw err;
       const found = await findCompletedObject(run.target, parts, { checksum: full, size: plan.size });
       if (!found) throw err;
       return found;

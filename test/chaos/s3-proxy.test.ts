@@ -96,6 +96,23 @@ describe("the chaos S3 proxy", () => {
     await expectExact(file);
   });
 
+  it("Complete answered 500 twice, then applied but its answer lost: the SDK gives up, the object is there", async () => {
+    const file = newFile(11 * MiB);
+    proxy.setFaults(file.key, { completeInternalError: 2, completeAnswerLost: 1 });
+    const result = await archive(file.dentryId);
+    expect(result).toMatchObject({ status: "archived", size: file.size });
+    expect(proxy.uploads(file.key)).toMatchObject([{ state: "completed" }]);
+    await expectExact(file);
+  });
+
+  it("Complete answered 500 on every try (never applied): a clean failure, upload aborted, no object", async () => {
+    const file = newFile(11 * MiB);
+    proxy.setFaults(file.key, { completeInternalError: 100 });
+    await expect(archive(file.dentryId)).rejects.toMatchObject({ code: "Transfer.upload" });
+    expect(proxy.uploads(file.key)).toMatchObject([{ state: "aborted" }]);
+    await expect(sha256OfObject(world.s3, file.key)).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+
   it("an upload really gone before Complete (aborted elsewhere) still fails cleanly, with no object", async () => {
     const file = newFile(11 * MiB);
     proxy.setHook(file.key, async (m) => {
