@@ -9,6 +9,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { sqsSafeJson } from "../jobs/queue";
 
 /** SQS's limit of entries per SendMessageBatch. */
 export const SQS_BATCH_SIZE = 10;
@@ -65,7 +66,7 @@ async function sendOneBatch<T>(
   // Entry ids are the messages' indexes: unique within the batch, and they map failures back.
   let pending: SendMessageBatchRequestEntry[] = messages.map((message, i) => ({
     Id: String(i),
-    MessageBody: JSON.stringify(message),
+    MessageBody: sqsSafeJson(message),
     ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
   }));
   const failed: BatchFailure<T>[] = [];
