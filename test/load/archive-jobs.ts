@@ -1,0 +1,308 @@
+/**
+ * Load: N archive jobs through the local stack's queue (`npm start` in a child process on free ports). Each
+ * job is a signed POST /webhooks/archive for its own generated file; the archive function, fed by the local
+ * SQS queue (serverless-offline-sqs), archives it into local S3. Some webhooks are sent twice with the same
+ * webhook-id (a redelivery: idempotent, no second job), and some files are requested again with a new
+ * webhook-id (a second job, which must find the file archived and transfer nothing).
+ *
+ *   node --import tsx test/load/archive-jobs.ts [--jobs 200] [--redeliveries 20] [--duplicates 10]
+ *
+ * Checks, from the sandbox's call counts (GET /__sandbox/state) and local S3: every file archived once, at its
+ * size (and byte-exact for a sample), no range fetched twice (file-host calls = the parts the files need),
+ * one download-info call per file, nothing dead-lettered. Prints the figures; exit 1 on a problem.
+ */
+import { createHash } from "node:crypto";
+import { parseArgs } from "node:util";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { sha256OfGenerated } from "../../sandbox/content";
+import {
+  LOCAL_BUCKET,
+  LOCAL_QUEUES,
+  type LocalStack,
+  putSandboxFile,
+  sandboxState,
+  signedPost,
+  startLocalStack,
+} from "./stack";
+
+const MiB = 1024 * 1024;
+/** The local stack's part size (serverless.yml's TRANSFER_PART_SIZE default). */
+const PART_SIZE = 8 * MiB;
+
+export interface ArchiveJobsOptions {
+  jobs: number;
+  /** Webhooks sent again with the same webhook-id (deduplicated: the same job id, no new job). */
+  redeliveries: number;
+  /** Files requested again with a new webhook-id (a second job, which must skip the archived file). */
+  duplicates: number;
+  /** Give up waiting after this long. */
+  timeoutSeconds: number;
+  /** Files checked byte-exact (SHA-256 of the object vs the generated content). */
+  verifySample: number;
+}
+
+export interface ArchiveJobsFigures extends ArchiveJobsOptions {
+  bytes: number;
+  multipartFiles: number;
+  archived: number;
+  wrongSize: number;
+  sampleExact: number;
+  sampleChecked: number;
+  redeliveredSameJob: number;
+  fileHostCalls: { expected: number; actual: number };
+  downloadInfoCalls: { expected: number; actual: number };
+  getDentryCalls: { expected: number; actual: number };
+  deadLettered: number;
+  /** Most archive messages in flight at once (received, not yet deleted): the workers running together. */
+  maxInFlight: number;
+  enqueueSeconds: number;
+  wallSeconds: number;
+}
+
+/** Sizes: mostly small files, one empty, every 10th over a part (2-3 parts of 8 MiB). Deterministic. */
+export function jobSizes(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    if (i === 0) return 0;
+    if (i % 10 === 5) return PART_SIZE + ((i * 7_919_993) % (2 * PART_SIZE));
+    return 1 + ((i * 2_654_435_761) % (2 * MiB));
+  });
+}
+
+const partsOf = (size: number) => (size <= PART_SIZE ? 1 : Math.ceil(size / PART_SIZE));
+
+async function queueDepth(stack: LocalStack, name: string): Promise<{ visible: number; inFlight: number }> {
+  const { QueueUrl } = await stack.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const { Attributes = {} } = await stack.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    }),
+  );
+  return {
+    visible:
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
+    }),
+  );
+  return out;
+}
+
+export async function runArchiveJobsLoad(
+  stack: LocalStack,
+  options: ArchiveJobsOptions,
+): Promise<ArchiveJobsFigures> {
+  const space = "sandbox-space";
+  const folder = `load-${Date.now()}`;
+  const sizes = jobSizes(options.jobs);
+  const files = await mapLimit(sizes, 10, async (size, i) => {
+    const name = `job-${i}.bin`;
+    const dentryId = await putSandboxFile(stack, { name, size, parentPath: folder });
+    return {
+      name,
+      size,
+      dentryId,
+      key: `${space}/${dentryId}/v1/${name}`,
+      seed: `${space}/${folder}/${name}#1`,
+    };
+  });
+  const before = (await sandboxState(stack)).calls;
+
+  // Watch how many jobs run at once while the queue drains.
+  let maxInFlight = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const depth = await queueDepth(stack, LOCAL_QUEUES.archive).catch(() => undefined);
+      if (depth) maxInFlight = Math.max(maxInFlight, depth.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+
+  const started = performance.now();
+  const answers = await mapLimit(files, 10, async (file, i) => {
+    const id = `msg_load_${folder}_${i}`;
+    const answer = await signedPost(
+      stack,
+      "/webhooks/archive",
+      { spaceId: space, dentryId: file.dentryId },
+      id,
+    );
+    if (answer.status !== 202)
+      throw new Error(`job ${i} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return { id, jobId: answer.body.jobId as string };
+  });
+  let redeliveredSameJob = 0;
+  for (let i = 0; i < options.redeliveries; i++) {
+    const k = (i * 37) % files.length;
+    const file = files[k] as (typeof files)[number];
+    const first = answers[k] as (typeof answers)[number];
+    const again = await signedPost(
+      stack,
+      "/webhooks/archive",
+      { spaceId: space, dentryId: file.dentryId },
+      first.id,
+    );
+    if (again.status === 202 && again.body.jobId === first.jobId) redeliveredSameJob++;
+  }
+  for (let i = 0; i < options.duplicates; i++) {
+    const file = files[(i * 53 + 11) % files.length] as (typeof files)[number];
+    const answer = await signedPost(stack, "/webhooks/archive", { spaceId: space, dentryId: file.dentryId });
+    if (answer.status !== 202) throw new Error(`duplicate job answered ${answer.status}`);
+  }
+  const enqueueSeconds = (performance.now() - started) / 1000;
+
+  // Done when every object is there and the queue has nothing waiting or running (twice in a row: the
+  // local poller waits up to 5 s between batches).
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const present = new Set<string>();
+  let quietChecks = 0;
+  while (quietChecks < 2) {
+    if (Date.now() > deadline) {
+      watching = false;
+      throw new Error(
+        `not done after ${options.timeoutSeconds} s: ${present.size}/${files.length} archived\n${stack.output().slice(-3000)}`,
+      );
+    }
+    await mapLimit(
+      files.filter((f) => !present.has(f.key)),
+      10,
+      async (f) => {
+        const found = await stack.s3
+          .send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: f.key }))
+          .then(() => true)
+          .catch(() => false);
+        if (found) present.add(f.key);
+      },
+    );
+    const depth = await queueDepth(stack, LOCAL_QUEUES.archive);
+    quietChecks =
+      present.size === files.length && depth.visible === 0 && depth.inFlight === 0 ? quietChecks + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, quietChecks > 0 ? 6_000 : 500));
+  }
+  const wallSeconds = (performance.now() - started) / 1000 - 6; // minus the last confirmation wait
+  watching = false;
+  await watcher;
+
+  const after = (await sandboxState(stack)).calls;
+  const diff = (api: string) => (after[api] ?? 0) - (before[api] ?? 0);
+  let wrongSize = 0;
+  await mapLimit(files, 10, async (f) => {
+    const head = await stack.s3.send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: f.key }));
+    if (head.ContentLength !== f.size) wrongSize++;
+  });
+  const sample = files.filter(
+    (_, i) => i % Math.max(1, Math.floor(files.length / options.verifySample)) === 0,
+  );
+  let sampleExact = 0;
+  for (const f of sample.slice(0, options.verifySample)) {
+    const res = await stack.s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET, Key: f.key }));
+    const hash = createHash("sha256");
+    for await (const chunk of res.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
+    if (hash.digest("hex") === (await sha256OfGenerated(f.seed, f.size))) sampleExact++;
+  }
+  const dlq = await queueDepth(stack, LOCAL_QUEUES.archiveDeadLetter);
+
+  return {
+    ...options,
+    bytes: sizes.reduce((n, s) => n + s, 0),
+    multipartFiles: sizes.filter((s) => s > PART_SIZE).length,
+    archived: present.size,
+    wrongSize,
+    sampleExact,
+    sampleChecked: Math.min(sample.length, options.verifySample),
+    redeliveredSameJob,
+    fileHostCalls: { expected: sizes.reduce((n, s) => n + partsOf(s), 0), actual: diff("file") },
+    downloadInfoCalls: { expected: files.length, actual: diff("downloadInfo") },
+    getDentryCalls: { expected: files.length + options.duplicates, actual: diff("getDentry") },
+    deadLettered: dlq.visible + dlq.inFlight,
+    maxInFlight,
+    enqueueSeconds,
+    wallSeconds,
+  };
+}
+
+export function formatArchiveJobsFigures(f: ArchiveJobsFigures): string {
+  return [
+    `archive jobs: ${f.jobs} files (${(f.bytes / MiB).toFixed(1)} MiB, ${f.multipartFiles} multipart), +${f.redeliveries} redelivered webhooks, +${f.duplicates} duplicate jobs`,
+    `  archived        ${f.archived}/${f.jobs}, wrong size ${f.wrongSize}, byte-exact ${f.sampleExact}/${f.sampleChecked} sampled`,
+    `  transfers       file-host calls ${f.fileHostCalls.actual} (expected ${f.fileHostCalls.expected}: one per part); download-info calls ${f.downloadInfoCalls.actual} (expected ${f.downloadInfoCalls.expected}); getDentry ${f.getDentryCalls.actual} (expected ${f.getDentryCalls.expected})`,
+    `  duplicates      redeliveries answered with the first job id ${f.redeliveredSameJob}/${f.redeliveries}; transferred twice ${Math.max(0, f.fileHostCalls.actual - f.fileHostCalls.expected)} parts`,
+    `  queue           dead-lettered ${f.deadLettered}; most jobs in flight at once ${f.maxInFlight}`,
+    `  time            enqueued in ${f.enqueueSeconds.toFixed(1)} s; all archived ${f.wallSeconds.toFixed(1)} s after the first webhook (${(f.jobs / f.wallSeconds).toFixed(1)} jobs/s)`,
+  ].join("\n");
+}
+
+export function archiveJobsProblems(f: ArchiveJobsFigures): string[] {
+  const problems: string[] = [];
+  if (f.archived !== f.jobs) problems.push(`${f.jobs - f.archived} files not archived`);
+  if (f.wrongSize > 0) problems.push(`${f.wrongSize} objects of the wrong size`);
+  if (f.sampleExact !== f.sampleChecked)
+    problems.push(`${f.sampleChecked - f.sampleExact} sampled objects differ`);
+  if (f.fileHostCalls.actual !== f.fileHostCalls.expected) {
+    problems.push(`file-host calls ${f.fileHostCalls.actual}, expected ${f.fileHostCalls.expected}`);
+  }
+  if (f.downloadInfoCalls.actual !== f.downloadInfoCalls.expected) {
+    problems.push(
+      `download-info calls ${f.downloadInfoCalls.actual}, expected ${f.downloadInfoCalls.expected}`,
+    );
+  }
+  if (f.getDentryCalls.actual !== f.getDentryCalls.expected) {
+    problems.push(`getDentry calls ${f.getDentryCalls.actual}, expected ${f.getDentryCalls.expected}`);
+  }
+  if (f.redeliveredSameJob !== f.redeliveries) problems.push("a redelivered webhook got a new job");
+  if (f.deadLettered > 0) problems.push(`${f.deadLettered} jobs dead-lettered`);
+  if (f.maxInFlight > 5) problems.push(`${f.maxInFlight} jobs at once, over the cap of 5`);
+  return problems;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ""))) {
+  const { values } = parseArgs({
+    options: {
+      jobs: { type: "string", default: "200" },
+      redeliveries: { type: "string", default: "20" },
+      duplicates: { type: "string", default: "10" },
+      timeout: { type: "string", default: "900" },
+    },
+  });
+  const stack = await startLocalStack({ POWERTOOLS_LOG_LEVEL: "ERROR" });
+  let code = 0;
+  try {
+    process.stdout.write(`local stack up in ${stack.startSeconds.toFixed(1)} s (${stack.httpUrl})\n`);
+    const figures = await runArchiveJobsLoad(stack, {
+      jobs: Number(values.jobs),
+      redeliveries: Number(values.redeliveries),
+      duplicates: Number(values.duplicates),
+      timeoutSeconds: Number(values.timeout),
+      verifySample: 20,
+    });
+    process.stdout.write(`${formatArchiveJobsFigures(figures)}\n`);
+    const problems = archiveJobsProblems(figures);
+    for (const p of problems) process.stdout.write(`  PROBLEM: ${p}\n`);
+    code = problems.length > 0 ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    code = 1;
+  } finally {
+    await stack.stop();
+  }
+  process.exit(code);
+}
