@@ -110,6 +110,10 @@ export interface CampaignSummary {
   bytesArchived: number;
   bytesResentDownload: number;
   uploadOverheadBytes: number;
+  /** The same, for the runs that completed only (a failed run's retries can send a part many times). */
+  uploadOverheadCompletedBytes: number;
+  /** Peak RSS of the campaign process (sandbox, proxy, fauxqs), MiB. */
+  peakRssMiB: number;
   resumedParts: number;
   uploadsCreated: number;
   faultsFired: number;
@@ -529,9 +533,7 @@ async function judge(
       }
     }
   } else {
-    v.push(
-      `unclean end: exit ${last.code ?? "-"} signal ${last.signal ?? "-"}: ${crashCause(last.stderr)}`,
-    );
+    v.push(`unclean end: exit ${last.code ?? "-"} signal ${last.signal ?? "-"}: ${crashCause(last.stderr)}`);
   }
 
   const open = world.proxy.openUploads(key);
@@ -661,6 +663,8 @@ function summarize(
     bytesArchived: sum((o) => (o.result === "completed" ? o.plan.size : 0)),
     bytesResentDownload: sum((o) => o.bytesResent),
     uploadOverheadBytes: sum((o) => o.uploadOverhead),
+    uploadOverheadCompletedBytes: sum((o) => (o.result === "completed" ? o.uploadOverhead : 0)),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
     resumedParts: sum((o) => o.resumedParts),
     uploadsCreated: sum((o) => o.uploadsCreated),
     faultsFired: sum((o) => o.faultsFired),
@@ -688,10 +692,10 @@ export function formatSummary(s: CampaignSummary): string {
     `  CLI starts       ${s.starts}; stopped ${s.killsDone} (SIGKILL ${s.killsDone - s.gracefulStops}, SIGTERM → paused ${s.gracefulStops}); ${s.killsMissed} planned stops came after the end`,
     `  orphaned at kill ${s.orphanedAtKill} (upload created, killed before the checkpoint named it: lifecycle rule's job)`,
     `  bytes archived   ${formatBytes(s.bytesArchived)}; files ${s.sizes.empty} empty, ${s.sizes.singlePart} single-part, ${s.sizes.multipart} multipart, ${formatBytes(s.sizes.min)}–${formatBytes(s.sizes.max)}`,
-    `  bytes re-sent    download ${formatBytes(s.bytesResentDownload)} (bytesResent of the final starts); upload ${formatBytes(s.uploadOverheadBytes)} beyond the file sizes (proxy, all starts)`,
+    `  bytes re-sent    download ${formatBytes(s.bytesResentDownload)} (bytesResent of the final starts); upload ${formatBytes(s.uploadOverheadBytes)} beyond the file sizes (proxy, all starts; ${formatBytes(s.uploadOverheadCompletedBytes)} of it in completed runs)`,
     `  resumed parts    ${s.resumedParts}; multipart uploads created ${s.uploadsCreated}; stale checkpoints ${s.staleCheckpoints}`,
     `  faults           sandbox rules fired ${s.faultsFired}; S3 injected ${JSON.stringify(s.s3FaultsInjected)}`,
-    `  fauxqs restarts  ${s.fauxqsRestarts}`,
+    `  fauxqs restarts  ${s.fauxqsRestarts}; campaign process peak RSS ${s.peakRssMiB.toFixed(0)} MiB`,
   ];
   for (const r of s.violationRuns) lines.push(`  VIOLATION run ${r.run}: ${r.violations.join("; ")}`);
   for (const r of s.surprises) lines.push(`  surprise run ${r.run}: ${r.surprise}`);
