@@ -3,17 +3,15 @@
  * FIN) while S3 takes the bytes slower than they arrive makes undici 7 throw an uncatchable
  * `AssertionError: assert(!this.paused)` from its socket "end" handler, killing the process (the CLI exits 1
  * with a stack trace and leaves its multipart upload open; a Lambda invocation dies). nodejs/undici#5360,
- * fixed in undici 8 (nodejs/undici#5474); 7.30.2, the last 7.x, still has it.
- *
- * `it.fails` while the installed undici crashes: once undici ≥ 8.6 is installed this test starts failing —
- * then drop `.fails`.
+ * fixed in undici 8 (nodejs/undici#5474); 7.30.2, the last 7.x, still has it. The project is on undici 8:
+ * this test keeps it from going back.
  */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../chaos/campaign";
 
 describe("a file host closing the connection while the range body is paused", () => {
-  it.fails("does not crash the process (undici#5360: needs undici ≥ 8.6)", { timeout: 30_000 }, async () => {
+  it("does not crash the process (undici#5360, fixed in undici 8)", { timeout: 30_000 }, async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "chaos/repro/paused-fin.ts"], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
