@@ -9,7 +9,6 @@
  * call it the same way.
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
-import { z } from "zod";
 import type { ArchiveConfig, TransferConfig } from "../config";
 import type { Dentry, DingTalkClient, Logger } from "../dingtalk";
 import {
@@ -21,21 +20,13 @@ import {
   type TransferProgress,
   transferToS3,
 } from "../transfer";
-import { dingTalkId, fileVersion } from "../triggers/schema";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
 import { contentTypeFor, META, objectMetadata } from "./metadata";
+import type { ArchiveRequest } from "./request";
 import { dingTalkSource, probeSize } from "./source";
 
-export const archiveRequestSchema = z.strictObject({
-  spaceId: dingTalkId(),
-  dentryId: dingTalkId(),
-  unionId: dingTalkId().optional(),
-  /** A specific DingTalk version; default the current one. */
-  version: fileVersion.optional(),
-});
-
-export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
+export { type ArchiveRequest, archiveRequestSchema } from "./request";
 
 export interface ArchiveDeps {
   dingtalk: Pick<DingTalkClient, "getDentry" | "getFileDownloadInfo">;

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { archiveRequestSchema } from "../archive/archive-file";
+import { archiveRequestSchema } from "../archive/request";
 
-export { type ArchiveRequest, archiveRequestSchema } from "../archive/archive-file";
+export { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
 
 /**
  * One archive job on the queue: the request (which DingTalk file, optionally which version, as whom) plus
