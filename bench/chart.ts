@@ -136,7 +136,7 @@ function throughputPanel(rows: Row[], source: "throttled" | "unthrottled", left:
   color = 2;
   for (const r of refs) {
     series.push({
-      label: `${r.label.replace(/^ceiling: /, "ceiling: ")} ${(r.mibps as number).toFixed(0)}`,
+      label: `${shortLabel(r)}: ${(r.mibps as number).toFixed(0)} MiB/s`,
       color: COLORS[color++ % COLORS.length] as string,
       dashed: true,
       points: [[xs[0] as number, r.mibps as number]],
@@ -153,6 +153,26 @@ function throughputPanel(rows: Row[], source: "throttled" | "unthrottled", left:
     String,
     series,
   );
+}
+
+/** A legend-sized name for a peer or a ceiling. */
+function shortLabel(r: Row): string {
+  switch (r.kind) {
+    case "baseline":
+      return r.queueSize
+        ? `lib-storage q${r.queueSize} / ${(r.partSize ?? 0) / MiB} MiB`
+        : "lib-storage defaults";
+    case "rclone":
+      return r.concurrency ? `rclone c${r.concurrency} / ${(r.partSize ?? 0) / MiB} MiB` : "rclone defaults";
+    case "curl":
+      return "ceiling: curl, one GET";
+    case "curl-ranges":
+      return `ceiling: curl, ${r.concurrency} ranges`;
+    case "upload-only":
+      return "ceiling: upload only";
+    default:
+      return r.label;
+  }
 }
 
 function rssPanel(rows: Row[], left: number): string {
@@ -192,6 +212,7 @@ export function renderChart(rows: Row[], caption: string): string {
     ".xtick{font-size:11px;text-anchor:middle}.ytick{font-size:11px;text-anchor:end}.legend{font-size:11px}",
     ".frame{fill:none;stroke:#333}.grid{stroke:#ddd}",
     "</style>",
+    `<title>${esc(caption)}: throughput vs concurrency (throttled and unthrottled source), peak RSS vs file size</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${W / 2}" y="18" class="title">${esc(caption)}</text>`,
     throughputPanel(rows, "throttled", LEFTS[0] as number),

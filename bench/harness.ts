@@ -45,7 +45,7 @@ export interface Measurement {
   peakMemoryMiB?: ContenderReport["peakMiB"] | undefined;
   /** CPU seconds the file host (sandbox) and the S3 side (sink or fauxqs) spent during the run (Linux /proc). */
   serverCpuSeconds?: { source: number | undefined; sink: number | undefined };
-  /** What was checked, e.g. "size + CRC32 of the object; 128/128 parts' CRC32 checked by the sink". */
+  /** What was checked, e.g. "size + CRC32 ✓; 128/128 parts' CRC32 ✓; full-object CRC32 ✓" (by the sink). */
   verified: string;
 }
 
@@ -151,7 +151,10 @@ export async function runPlan(ctx: RunContext): Promise<Row[]> {
     const total = cases.reduce((n, c) => n + c.runs, 0);
     let done = 0;
     for (let run = 0; run < maxRuns; run++) {
-      for (const c of cases.filter((x) => x.runs > run)) {
+      // A-B-B-A: every other round in reverse, so that a drift in the machine's load evens out.
+      const round = cases.filter((x) => x.runs > run);
+      if (run % 2 === 1) round.reverse();
+      for (const c of round) {
         const m = await runCase(env, c, run, tools);
         results.get(c.id)?.push(m);
         done++;
@@ -378,7 +381,7 @@ async function verify(env: Env, c: CaseSpec, key: string, bytes: number): Promis
   const expected = env.expectedCrc32.get(c.size) as string;
   if (c.sink === "none") {
     if (bytes !== c.size) throw new Error(`downloaded ${bytes} bytes of ${c.size}`);
-    return `${bytes} bytes downloaded`;
+    return `${bytes} bytes ✓`;
   }
   const sink = env.sinks[c.sink] as ServiceInfo;
   if (c.sink === "sink") {
@@ -396,9 +399,9 @@ async function verify(env: Env, c: CaseSpec, key: string, bytes: number): Promis
     if (o.crc32 !== expected) throw new Error(`stored CRC32 ${o.crc32}, the file's is ${expected}`);
     const parts = Math.max(1, o.parts);
     return [
-      `size + CRC32 of the stored bytes`,
-      `${o.verifiedParts}/${parts} parts with a checked ${o.checksums.join("+") || "checksum"}`,
-      ...(o.fullObjectChecksum ? [`full-object ${o.fullObjectChecksum} checked`] : []),
+      "size + CRC32 ✓",
+      `${o.verifiedParts}/${parts} parts' ${o.checksums.join(" + ") || "checksum"} ✓`,
+      ...(o.fullObjectChecksum ? [`full-object ${o.fullObjectChecksum} ✓`] : []),
     ].join("; ");
   }
   // fauxqs keeps the bytes: read them back, then delete the object (it holds them in memory).
@@ -419,7 +422,7 @@ async function verify(env: Env, c: CaseSpec, key: string, bytes: number): Promis
     const crc32 = crcToBase64("CRC32", BigInt(crc >>> 0));
     if (n !== c.size) throw new Error(`fauxqs holds ${n} bytes of ${c.size}`);
     if (crc32 !== expected) throw new Error(`fauxqs holds CRC32 ${crc32}, the file's is ${expected}`);
-    return "size + CRC32 of the object read back";
+    return "read back: size + CRC32 ✓";
   } finally {
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key })).catch(() => {});
     s3.destroy();

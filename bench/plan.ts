@@ -233,7 +233,47 @@ function build(name: string, o: Options): BenchPlan {
     sink: "fauxqs",
     size: o.fauxqsSize,
   });
-  return { name, throttleBytesPerSecond: o.throttle, cases, coldStartRuns: o.coldStartRuns };
+  return {
+    name,
+    throttleBytesPerSecond: o.throttle,
+    cases: runOrder(cases, o.sweepSize),
+    coldStartRuns: o.coldStartRuns,
+  };
+}
+
+/**
+ * The order cases run in (each round; the harness reverses every other round): sections (throttled, the
+ * unthrottled comparison size, the other sizes, fauxqs) and, in each, the contenders a target compares
+ * back to back, so that a machine whose load drifts during the run shifts them alike.
+ */
+export function runOrder(cases: CaseSpec[], sweepSize: number): CaseSpec[] {
+  const section = (c: CaseSpec) =>
+    c.sink === "fauxqs" ? 3 : c.source === "throttled" ? 0 : c.size === sweepSize ? 1 : 2;
+  const FIRST = [
+    "engine-c8-p8-",
+    "baseline-default-",
+    "baseline-q8-",
+    "rclone-default-",
+    "upload-only-",
+    "curl-ranges-",
+    "curl-",
+    "engine-c8-p8-semi2-",
+  ];
+  // The longest matching prefix ("curl-ranges-" over "curl-", "engine-c8-p8-semi2-" over "engine-c8-p8-").
+  const rank = (c: CaseSpec) =>
+    FIRST.map((prefix, i) => ({ prefix, i }))
+      .filter(({ prefix }) => c.id.startsWith(prefix))
+      .sort((a, b) => b.prefix.length - a.prefix.length)[0]?.i ?? FIRST.length;
+  return cases
+    .map((c, i) => ({ c, i }))
+    .sort(
+      (a, b) =>
+        section(a.c) - section(b.c) ||
+        (section(a.c) === 2 ? a.c.size - b.c.size : 0) ||
+        rank(a.c) - rank(b.c) ||
+        a.i - b.i,
+    )
+    .map(({ c }) => c);
 }
 
 export function planFor(mode: "full" | "quick"): BenchPlan {

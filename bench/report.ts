@@ -57,10 +57,10 @@ const SOURCE = {
 /** The main table: one line per case, grouped in the order the plan lists them. */
 export function resultsTable(result: Pick<BenchResult, "plan" | "rows">): string {
   const lines = [
-    "| Source | Sink | File | Contender | MiB/s | CPU s/GiB | Peak RSS MiB | Runs | File host + S3 side CPU s/GiB | Checked |",
+    "| Source | Sink | File | Contender | MiB/s | CPU s/GiB | Peak RSS MiB | Runs | File host + S3 side CPU s/GiB | Checked (every run) |",
     "|---|---|---|---|---:|---:|---:|---:|---:|---|",
   ];
-  for (const r of result.rows) {
+  for (const r of displayOrder(result.rows)) {
     const runs = r.measurements.length;
     const good = r.measurements.filter((m) => m.ok).length;
     const failed = r.measurements.find((m) => !m.ok);
@@ -84,6 +84,39 @@ export function resultsTable(result: Pick<BenchResult, "plan" | "rows">): string
     );
   }
   return lines.join("\n");
+}
+
+const KIND_ORDER = ["engine", "baseline", "rclone", "upload-only", "curl", "curl-ranges"];
+
+/**
+ * Rows as the table shows them: throttled, then the unthrottled comparison (the size with a concurrency
+ * sweep), then the other sizes, then fauxqs; in each, engine configurations first, then the peers and the
+ * ceilings.
+ */
+export function displayOrder(rows: Row[]): Row[] {
+  const swept = rows.filter((r) => r.kind === "engine" && r.source === "unthrottled" && r.concurrency !== 8);
+  const sweepSize = swept[0]?.size;
+  const section = (r: Row) =>
+    r.sink === "fauxqs"
+      ? 3
+      : r.source === "throttled"
+        ? 0
+        : r.size === sweepSize || sweepSize === undefined
+          ? 1
+          : 2;
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort(
+      (a, b) =>
+        section(a.r) - section(b.r) ||
+        a.r.size - b.r.size ||
+        KIND_ORDER.indexOf(a.r.kind) - KIND_ORDER.indexOf(b.r.kind) ||
+        (a.r.nodeFlags?.length ?? 0) - (b.r.nodeFlags?.length ?? 0) ||
+        (a.r.partSize ?? 0) - (b.r.partSize ?? 0) ||
+        (a.r.concurrency ?? 0) - (b.r.concurrency ?? 0) ||
+        a.i - b.i,
+    )
+    .map(({ r }) => r);
 }
 
 export function coldStartTable(cold: ColdStart): string {

@@ -33,6 +33,25 @@ function sweepTag(rows: Row[], source: "throttled" | "unthrottled"): string | un
   return size === undefined ? undefined : `${source}-${sizeLabel(size).replace(" ", "")}`;
 }
 
+/** The process.memoryUsage() peaks of a row's highest-RSS run: where its RSS went. */
+function memoryAtPeak(row: Row): string {
+  const run = [...row.measurements]
+    .filter((m) => m.ok)
+    .sort((a, b) => (b.peakRssMiB ?? 0) - (a.peakRssMiB ?? 0))[0];
+  const p = run?.peakMemoryMiB;
+  if (!p) return "";
+  return `at ${sizeLabel(row.size)}, peaks: V8 heap ${f1(p.heapTotal)} MiB committed / ${f1(p.heapUsed)} MiB used, Buffers ${f1(p.arrayBuffers)} MiB`;
+}
+
+/** The same engine run with node --max-semi-space-size=2, if measured. */
+function semiSpace(rows: Row[]): string {
+  const semi = rows
+    .filter((r) => r.kind === "engine" && r.nodeFlags?.includes("--max-semi-space-size=2") && r.ok)
+    .sort((a, b) => a.size - b.size);
+  if (semi.length === 0) return "";
+  return `; with node --max-semi-space-size=2: ${semi.map((r) => `${sizeLabel(r.size)}: ${f1(r.peakRssMiB)} MiB`).join(", ")}`;
+}
+
 export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | undefined): Target[] {
   const out: Target[] = [];
 
@@ -131,7 +150,8 @@ export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | 
         detail:
           engine.map((r) => `${sizeLabel(r.size)}: ${f1(r.peakRssMiB)} MiB`).join(", ") +
           ` (${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)} % from ${sizeLabel(first.size)} to ${sizeLabel(last.size)}); ` +
-          `RSS with the code loaded, before the transfer: ${f1(first.startRssMiB)} MiB`,
+          `RSS with the code loaded, before the transfer: ${f1(first.startRssMiB)} MiB; ${memoryAtPeak(last)}` +
+          semiSpace(rows),
       });
     }
   }

@@ -53,7 +53,7 @@ describe("bench harness (smoke)", () => {
       const [m] = row.measurements;
       expect(m).toMatchObject({ ok: true, bytes: SIZE });
       // The sink stored exactly the file's bytes: its size and CRC32 were compared with the generated file's.
-      expect(m?.verified).toMatch(/^size \+ CRC32 of the stored bytes; (\d+)\/\1 parts with a checked /);
+      expect(m?.verified).toMatch(/^size \+ CRC32 ✓; (\d+)\/\1 parts' .+ ✓/);
       expect(m?.seconds).toBeGreaterThan(0);
       expect(row.mibps).toBeGreaterThan(0);
       expect(row.cpuSecondsPerGiB).toBeGreaterThan(0);
@@ -61,7 +61,7 @@ describe("bench harness (smoke)", () => {
       expect(m?.startRssMiB).toBeGreaterThan(10);
     }
     // The engine completes with S3 confirming its full-object CRC32 (the sink checks it like S3).
-    expect(rows[0]?.measurements[0]?.verified).toMatch(/full-object CRC32 checked/);
+    expect(rows[0]?.measurements[0]?.verified).toMatch(/full-object CRC32 ✓/);
     expect(lines.some((l) => l.includes("[2/2]"))).toBe(true);
 
     const targets = evaluateTargets(plan, rows, undefined);
