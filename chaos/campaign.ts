@@ -118,7 +118,15 @@ export interface CampaignSummary {
   uploadsCreated: number;
   faultsFired: number;
   s3FaultsInjected: Record<string, number>;
-  sizes: { min: number; max: number; empty: number; singlePart: number; multipart: number };
+  sizes: {
+    min: number;
+    max: number;
+    empty: number;
+    singlePart: number;
+    multipart: number;
+    /** Files by size: 0, ≤ 64 KiB, ≤ part size, 2 parts, 3-4 parts, 5+ parts. */
+    histogram: Record<string, number>;
+  };
   wallSeconds: number;
   fauxqsRestarts: number;
   outcomes: RunOutcome[];
@@ -675,11 +683,40 @@ function summarize(
       empty: sizes.filter((s) => s === 0).length,
       singlePart: outcomes.filter((o) => o.plan.size > 0 && o.plan.size <= o.plan.partSize).length,
       multipart: outcomes.filter((o) => o.plan.size > o.plan.partSize).length,
+      histogram: histogram(outcomes),
     },
     wallSeconds,
     fauxqsRestarts: restarts,
     outcomes,
   };
+}
+
+function histogram(outcomes: RunOutcome[]): Record<string, number> {
+  const buckets: Record<string, number> = {
+    "0 B": 0,
+    "≤64 KiB": 0,
+    "≤1 part": 0,
+    "2 parts": 0,
+    "3-4 parts": 0,
+    "5+ parts": 0,
+  };
+  for (const { plan } of outcomes) {
+    const parts = Math.ceil(plan.size / plan.partSize);
+    const bucket =
+      plan.size === 0
+        ? "0 B"
+        : plan.size <= 64 * 1024
+          ? "≤64 KiB"
+          : parts <= 1
+            ? "≤1 part"
+            : parts === 2
+              ? "2 parts"
+              : parts <= 4
+                ? "3-4 parts"
+                : "5+ parts";
+    buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+  }
+  return buckets;
 }
 
 export function formatSummary(s: CampaignSummary): string {
@@ -692,6 +729,9 @@ export function formatSummary(s: CampaignSummary): string {
     `  CLI starts       ${s.starts}; stopped ${s.killsDone} (SIGKILL ${s.killsDone - s.gracefulStops}, SIGTERM → paused ${s.gracefulStops}); ${s.killsMissed} planned stops came after the end`,
     `  orphaned at kill ${s.orphanedAtKill} (upload created, killed before the checkpoint named it: lifecycle rule's job)`,
     `  bytes archived   ${formatBytes(s.bytesArchived)}; files ${s.sizes.empty} empty, ${s.sizes.singlePart} single-part, ${s.sizes.multipart} multipart, ${formatBytes(s.sizes.min)}–${formatBytes(s.sizes.max)}`,
+    `  sizes            ${Object.entries(s.sizes.histogram)
+      .map(([bucket, n]) => `${bucket}: ${n}`)
+      .join(", ")}`,
     `  bytes re-sent    download ${formatBytes(s.bytesResentDownload)} (bytesResent of the final starts); upload ${formatBytes(s.uploadOverheadBytes)} beyond the file sizes (proxy, all starts; ${formatBytes(s.uploadOverheadCompletedBytes)} of it in completed runs)`,
     `  resumed parts    ${s.resumedParts}; multipart uploads created ${s.uploadsCreated}; stale checkpoints ${s.staleCheckpoints}`,
     `  faults           sandbox rules fired ${s.faultsFired}; S3 injected ${JSON.stringify(s.s3FaultsInjected)}`,
