@@ -623,13 +623,16 @@ async function withAttempts<T>(
         run.src.reportFailure(info, index);
       } else {
         lastSide = "upload";
-        if (isNoSuchUpload(err)) {
+        // A part's upload is the transfer's: gone means start over. The streamed fallback's upload is this try's
+        // own (lib-storage creates one per try), so NoSuchUpload there — e.g. the SDK retrying a Complete whose
+        // answer was lost after it had completed — only fails this try; the next one streams the file again.
+        if (isNoSuchUpload(err) && partNumber !== undefined) {
           throw new TransferError("uploadGone", `${label}: the multipart upload no longer exists`, {
             cause: err,
           });
         }
         // A checksum S3 disagrees with means bytes changed on the way: send them again.
-        if (!isRetryableS3(err) && !isChecksumMismatch(err)) {
+        if (!isRetryableS3(err) && !isChecksumMismatch(err) && !isNoSuchUpload(err)) {
           throw new TransferError("upload", `${label}: S3 refused it: ${describe(err)}`, {
             ...(partNumber !== undefined ? { partNumber } : {}),
             status: s3Status(err),

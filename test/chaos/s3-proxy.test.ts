@@ -113,6 +113,20 @@ describe("the chaos S3 proxy", () => {
     await expect(sha256OfObject(world.s3, file.key)).rejects.toMatchObject({ name: "NoSuchKey" });
   });
 
+  it("the streamed fallback (host ignores Range) whose Complete answer is lost: streamed again, archived", async () => {
+    const file = newFile(12 * MiB);
+    world.sandbox.addFaults({ api: "file", kind: "ignoreRange", times: 1 });
+    proxy.setFaults(file.key, { completeAnswerLost: 1 });
+    try {
+      const result = await archive(file.dentryId);
+      expect(result).toMatchObject({ status: "archived", size: file.size });
+    } finally {
+      world.sandbox.clearFaults();
+    }
+    expect(proxy.openUploads(file.key)).toEqual([]);
+    await expectExact(file);
+  });
+
   it("an upload really gone before Complete (aborted elsewhere) still fails cleanly, with no object", async () => {
     const file = newFile(11 * MiB);
     proxy.setHook(file.key, async (m) => {
