@@ -144,6 +144,14 @@ export function targetsList(targets: Target[]): string {
     .join("\n");
 }
 
+/** The sizes the queueSize 8 baseline ran at, unthrottled. */
+function sizes(result: BenchResult): string {
+  const at = [
+    ...new Set(result.rows.filter((r) => r.id.startsWith("baseline-q8-unthrottled-")).map((r) => r.size)),
+  ].sort((a, b) => a - b);
+  return at.map(sizeLabel).join(" and ") || "no size";
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { machine: m, plan } = result;
   const runs = Math.max(...plan.cases.map((c) => c.runs));
@@ -183,8 +191,16 @@ ${result.coldStart ? `## Cold start\n\nEach function bundled with serverless.yml
   \`TRANSFER_CONCURRENCY\` / \`TRANSFER_PART_SIZE\` would pass them.
 - **lib-storage Upload**: download info from the same DingTalk client, one \`fetch\` GET, its body piped into
   \`@aws-sdk/lib-storage\`'s \`Upload\` (defaults, or queueSize 8 / partSize 16 MiB).
-- **rclone copyurl**: the signed URL into an S3 remote configured by environment variables, pointed at the sink.
+- **engine, node --max-semi-space-size=2**: the same code with V8's young generation capped at 2 MiB, as
+  \`npm run archive\` runs it — a runtime setting (NODE_OPTIONS), not an engine option.
+- **rclone copyurl**: the signed URL into an S3 remote configured by environment variables, pointed at the sink
+  (when rclone is installed). It streams one GET; the URL's signature headers go with \`--header\`, which
+  rclone also adds to its S3 requests (the sink checks no signature; \`--header-download\` does not apply to copyurl).
 - **ceilings**: curl downloading to /dev/null (one GET, and 8 ranged GETs in parallel), and an upload-only
   run (bytes generated in the contender → the same streamed multipart upload the engine makes).
+
+4 GiB runs only the engine c8 (both heap settings) and the lib-storage defaults; the queueSize 8 baseline runs at
+${sizes(result)}. On the throttled source, single-connection contenders run 1–2 times (their speed is the limit
+of one connection). fauxqs takes one small file only: it keeps uploads in memory.
 `;
 }

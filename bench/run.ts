@@ -1,11 +1,12 @@
 /**
- * `npm run bench` (full: 256 MiB, 1 GiB and 4 GiB files, 3 runs per case, ~20–30 minutes) or
- * `npm run bench -- --quick` (64 MiB – 1 GiB, 1 run, a few minutes).
+ * `npm run bench` (full: 256 MiB, 1 GiB and 4 GiB files, 3 runs per case, ~15–20 minutes) or
+ * `npm run bench -- --quick` (128 MiB – 1 GiB, 1 run, ~4 minutes).
  *
- * Writes RESULTS.md and chart.svg (bench/ for a full run, .tmp/bench/ for a quick one, or --out DIR) and
+ * Writes RESULTS.md and chart.svg (bench/ for a full run, .tmp/bench/ otherwise, or --out DIR) and
  * .tmp/bench/results-<mode>.json (every run's figures), and prints the tables and the targets at the end.
+ * `--from FILE` renders RESULTS.md and chart.svg again from such a JSON file, without measuring.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,11 +14,20 @@ import { renderChart } from "./chart.js";
 import { type ColdStart, measureColdStart } from "./cold-start.js";
 import { detectTools, ensureDir, runPlan } from "./harness.js";
 import { planFor } from "./plan.js";
-import { currentLoad, describeMachine, renderMarkdown, resultsTable, targetsList } from "./report.js";
+import {
+  type BenchResult,
+  coldStartTable,
+  currentLoad,
+  describeMachine,
+  renderMarkdown,
+  resultsTable,
+  targetsList,
+} from "./report.js";
 import { ROOT } from "./services.js";
 import { evaluateTargets } from "./targets.js";
 
-const USAGE = "usage: npm run bench [-- --quick] [--only SUBSTRING] [--runs N] [--no-cold-start] [--out DIR]";
+const USAGE =
+  "usage: npm run bench [-- --quick] [--only SUBSTRING]... [--runs N] [--no-cold-start] [--out DIR] [--from RESULTS.json]";
 
 const { values } = (() => {
   try {
@@ -29,6 +39,7 @@ const { values } = (() => {
         runs: { type: "string" },
         "no-cold-start": { type: "boolean" },
         out: { type: "string" },
+        from: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -42,71 +53,76 @@ if (values.help) {
   process.exit(0);
 }
 
-const mode = values.quick ? "quick" : "full";
-const plan = planFor(mode);
-if (values.only?.length) plan.cases = plan.cases.filter((c) => values.only?.some((o) => c.id.includes(o)));
-if (values.runs) {
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) {
-    process.stderr.write(`bench: --runs must be a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  for (const c of plan.cases) c.runs = runs;
-}
-if (values["no-cold-start"]) plan.coldStartRuns = 0;
-const outDir =
-  values.out ?? (mode === "full" && !values.only?.length ? join(ROOT, "bench") : join(ROOT, ".tmp", "bench"));
-
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-const t0 = performance.now();
-const startedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-const loadStart = currentLoad();
-const tools = await detectTools();
-const machine = await describeMachine(tools);
-log(
-  `bench (${mode}): ${plan.cases.length} cases; tools: time ${tools.time ? "yes" : "no"}, rclone ${tools.rclone ?? "no"}, curl ${tools.curl ?? "no"}`,
-);
 
-let coldStart: ColdStart | undefined;
-if (plan.coldStartRuns > 0) {
-  coldStart = await measureColdStart(plan.coldStartRuns, join(tmpdir(), `dtfb-cold-${process.pid}`), log);
+async function measure(): Promise<BenchResult> {
+  const mode = values.quick ? "quick" : "full";
+  const plan = planFor(mode);
+  if (values.only?.length) plan.cases = plan.cases.filter((c) => values.only?.some((o) => c.id.includes(o)));
+  if (values.runs) {
+    const runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1) {
+      process.stderr.write("bench: --runs must be a whole number ≥ 1\n");
+      process.exit(2);
+    }
+    for (const c of plan.cases) c.runs = runs;
+  }
+  if (values["no-cold-start"]) plan.coldStartRuns = 0;
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const loadStart = currentLoad();
+  const tools = await detectTools();
+  const machine = await describeMachine(tools);
+  log(
+    `bench (${mode}): ${plan.cases.length} cases; tools: time ${tools.time ? "yes" : "no"}, rclone ${tools.rclone ?? "no"}, curl ${tools.curl ?? "no"}`,
+  );
+  let coldStart: ColdStart | undefined;
+  if (plan.coldStartRuns > 0) {
+    coldStart = await measureColdStart(plan.coldStartRuns, join(tmpdir(), `dtfb-cold-${process.pid}`), log);
+  }
+  const rows = await runPlan({ plan, tools, log });
+  return {
+    plan,
+    machine,
+    startedAt,
+    minutes: (performance.now() - t0) / 60_000,
+    loadAverage: { start: loadStart, end: currentLoad() },
+    rows,
+    coldStart,
+    targets: evaluateTargets(plan, rows, coldStart),
+    command: `npm run bench${mode === "quick" ? " -- --quick" : ""}${values.only?.length ? " --only …" : ""}`,
+  };
 }
-const rows = await runPlan({ plan, tools, log });
-const targets = evaluateTargets(plan, rows, coldStart);
-const minutes = (performance.now() - t0) / 60_000;
-const command = `npm run bench${mode === "quick" ? " -- --quick" : ""}`;
-const result = {
-  plan,
-  machine,
-  startedAt,
-  minutes,
-  loadAverage: { start: loadStart, end: currentLoad() },
-  rows,
-  coldStart,
-  targets,
-  command,
-};
 
+let result: BenchResult;
+if (values.from) {
+  result = JSON.parse(await readFile(values.from, "utf8")) as BenchResult;
+  result.targets = evaluateTargets(result.plan, result.rows, result.coldStart);
+} else {
+  result = await measure();
+  // Every run's figures, for a closer look or to render again with --from (not committed).
+  const jsonDir = join(ROOT, ".tmp", "bench");
+  await ensureDir(jsonDir);
+  await writeFile(join(jsonDir, `results-${result.plan.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+const complete = result.plan.name === "full" && !result.command.includes("--only");
+const outDir = values.out ?? (complete ? join(ROOT, "bench") : join(ROOT, ".tmp", "bench"));
 await ensureDir(outDir);
 await writeFile(join(outDir, "RESULTS.md"), renderMarkdown(result));
+const { machine, startedAt } = result;
 await writeFile(
   join(outDir, "chart.svg"),
   renderChart(
-    rows,
-    `dingtalk-file-bridge benchmark, ${startedAt} (${mode}; ${machine.nproc} CPUs, Node ${machine.node})`,
+    result.rows,
+    `dingtalk-file-bridge benchmark, ${startedAt} (${result.plan.name}; ${machine.nproc} CPUs, Node ${machine.node})`,
   ),
 );
-// Every run's figures, for a closer look (not committed).
-const jsonDir = join(ROOT, ".tmp", "bench");
-await ensureDir(jsonDir);
-await writeFile(join(jsonDir, `results-${mode}.json`), `${JSON.stringify(result, null, 2)}\n`);
 
 process.stdout.write(`\n${resultsTable(result)}\n\n`);
-if (coldStart) {
-  const { coldStartTable } = await import("./report.js");
-  process.stdout.write(`${coldStartTable(coldStart)}\n\n`);
-}
+if (result.coldStart) process.stdout.write(`${coldStartTable(result.coldStart)}\n\n`);
+process.stdout.write(`Targets:\n${targetsList(result.targets)}\n\n`);
 process.stdout.write(
-  `Targets:\n${targetsList(targets)}\n\nWrote ${join(outDir, "RESULTS.md")} and chart.svg (${minutes.toFixed(1)} min)\n`,
+  `Wrote ${join(outDir, "RESULTS.md")} and chart.svg (${result.minutes.toFixed(1)} min)\n`,
 );
-process.exit(rows.every((r) => r.ok) ? 0 : 1);
+process.exit(result.rows.every((r) => r.ok) ? 0 : 1);
