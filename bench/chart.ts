@@ -207,12 +207,12 @@ function rssPanel(rows: Row[], left: number): string {
 export function renderChart(rows: Row[], caption: string): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 60}" viewBox="0 0 ${W} ${H + 60}" font-family="Helvetica, Arial, sans-serif">`,
+    `<title>${esc(caption)}: throughput vs concurrency (throttled and unthrottled source), peak RSS vs file size</title>`,
     "<style>",
     ".title{font-size:14px;font-weight:bold;text-anchor:middle}.axis{font-size:12px;text-anchor:middle}",
     ".xtick{font-size:11px;text-anchor:middle}.ytick{font-size:11px;text-anchor:end}.legend{font-size:11px}",
     ".frame{fill:none;stroke:#333}.grid{stroke:#ddd}",
     "</style>",
-    `<title>${esc(caption)}: throughput vs concurrency (throttled and unthrottled source), peak RSS vs file size</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${W / 2}" y="18" class="title">${esc(caption)}</text>`,
     throughputPanel(rows, "throttled", LEFTS[0] as number),
