@@ -2,7 +2,8 @@
  * Reproduction: a file host that ends the connection (FIN, `Connection: close`) while the engine is not
  * reading the range body (S3 slower than the download: backpressure pauses undici's HTTP parser) crashes the
  * process with an uncatchable `AssertionError: assert(!this.paused)` from undici's socket "end" handler
- * (nodejs/undici#5360, fixed in undici 8 by nodejs/undici#5474; 7.30.2, the last 7.x, still has it).
+ * (nodejs/undici#5360, fixed in undici 8 by nodejs/undici#5474; 7.30.2, the last 7.x, still has it). The
+ * project is on undici 8 since; test/chaos/undici-paused-fin.test.ts runs this to keep it so.
  *
  *   node --import tsx chaos/repro/paused-fin.ts     → "survived" (exit 0), or the crash (exit 1)
  *
