@@ -24,7 +24,7 @@ import {
   sandboxState,
   signedPost,
   startLocalStack,
-} from "./stack";
+} from "../support/local-stack";
 
 const MiB = 1024 * 1024;
 /** The local stack's part size (serverless.yml's TRANSFER_PART_SIZE default). */

@@ -25,8 +25,8 @@ import { startSandbox } from "../../sandbox/server";
 import type { Sandbox } from "../../sandbox/types";
 import { LOCAL_WEBHOOK_SECRET } from "../../scripts/local-env";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import { ROOT } from "../support/local-stack";
 import { jobSizes } from "./archive-jobs";
-import { ROOT } from "./stack";
 
 const MiB = 1024 * 1024;
 const PART_SIZE = 8 * MiB;

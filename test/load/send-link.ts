@@ -12,7 +12,14 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { dentryIdOf, type LocalStack, sandboxState, signed, signedPost, startLocalStack } from "./stack";
+import {
+  dentryIdOf,
+  type LocalStack,
+  sandboxState,
+  signed,
+  signedPost,
+  startLocalStack,
+} from "../support/local-stack";
 
 export interface SendLinkLoadOptions {
   /** Requests per second, all connections together. */

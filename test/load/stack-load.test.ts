@@ -8,9 +8,9 @@
  * same .esbuild/ folder as test/local-stack.test.ts's stack at the same time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { archiveJobsProblems, formatArchiveJobsFigures, runArchiveJobsLoad } from "./archive-jobs";
 import { formatSendLinkFigures, runSendLinkLoad, sendLinkProblems } from "./send-link";
-import { type LocalStack, startLocalStack } from "./stack";
 
 const enabled = process.env.LOAD_TESTS === "1";
 let stack: LocalStack;

@@ -1,6 +1,6 @@
 /**
- * The local stack for load tests, started as a user starts it (`npm start`, scripts/start-local.ts) in a child
- * process on free ports — as test/local-stack.test.ts does — plus the calls the load tests make against it:
+ * The local stack, started as a user starts it (`npm start`, scripts/start-local.ts) in a child
+ * process on free ports — for test/local-stack.test.ts and the load tests — plus the calls they make against it:
  * signed webhooks, the sandbox's admin API, and S3/SQS clients for the stack's fauxqs.
  */
 import { type ChildProcess, spawn } from "node:child_process";
