@@ -10,70 +10,36 @@ import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { buildPush, openReply, type PushOptions, storageEvent } from "../../sandbox/push";
-import { type Sandbox, startSandbox } from "../../sandbox/server";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import type { Sandbox } from "../../sandbox/server";
+import { BUCKET, loadHandler, QUEUES, type Stack, startStack } from "../support/handler-stack";
 import { lambdaContext, sampleEvent } from "../support/lambda";
 import { KEYS, pushHttpEvent } from "./helpers";
 
 const MiB = 1024 * 1024;
-const bucket = "dingtalk-events-test";
-const queue = "archive-jobs";
-const deadLetters = "archive-jobs-dlq";
+const bucket = BUCKET;
+const queue = QUEUES.archive;
 
+let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
-let dynamo: LocalDynamo;
 let events: Handler;
 let archive: Handler;
 let s3: S3Client;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  emulator = await startLocalEmulator(0, {
-    buckets: [bucket],
-    queues: [{ name: queue }, { name: deadLetters }],
+  stack = await startStack({
+    env: { DINGTALK_EVENT_TOKEN: KEYS.token, DINGTALK_EVENT_AES_KEY: KEYS.aesKey },
   });
-  dynamo = await startLocalDynamo(0, "idempotency");
-  const host = new URL(sandbox.url).host;
-  Object.assign(process.env, {
-    // dingtalk-events
-    DINGTALK_EVENT_TOKEN: KEYS.token,
-    DINGTALK_EVENT_AES_KEY: KEYS.aesKey,
-    DINGTALK_APP_KEY: "sandbox",
-    ARCHIVE_QUEUE_URL: `${emulator.address}/000000000000/${queue}`,
-    IDEMPOTENCY_TABLE: "idempotency",
-    // the archive worker
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    WEBHOOK_SECRET: `whsec_${Buffer.from("dingtalk-events-test").toString("base64")}`,
-    ARCHIVE_BUCKET: bucket,
-    ARCHIVE_PREFIX: "dingtalk",
-    ARCHIVE_DLQ_URL: `${emulator.address}/000000000000/${deadLetters}`,
-    TRANSFER_PART_SIZE: String(5 * MiB),
-    TRANSFER_CONCURRENCY: "2",
-    ARCHIVE_STOP_MARGIN_SECONDS: "10",
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    AWS_ENDPOINT_URL_S3: emulator.address,
-    AWS_ENDPOINT_URL_SQS: emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
+  ({ sandbox, emulator } = stack);
   s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
   // Imported after the environment is set: each handler validates its configuration at load (cold start).
-  events = (await import("../../functions/dingtalk-events/handler")).handler as Handler;
-  archive = (await import("../../functions/archive/handler")).handler as Handler;
+  events = await loadHandler("dingtalk-events");
+  archive = await loadHandler("archive");
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.close();
-  await emulator?.stop();
-  await dynamo?.stop();
+  await stack?.stop();
 });
 
 beforeEach(() => emulator.reset());

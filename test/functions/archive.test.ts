@@ -14,64 +14,40 @@ import type {
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { type Sandbox, startSandbox } from "../../sandbox/server";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import type { Sandbox } from "../../sandbox/server";
+import {
+  BUCKET,
+  loadHandler,
+  QUEUES,
+  type Stack,
+  startStack,
+  WEBHOOK_SECRET,
+} from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
-const secret = `whsec_${Buffer.from("archive-test-secret").toString("base64")}`;
+const secret = WEBHOOK_SECRET;
 const MiB = 1024 * 1024;
-const bucket = "archive-fn-test";
-const queue = "archive-jobs";
-const deadLetters = "archive-jobs-dlq";
+const bucket = BUCKET;
+const queue = QUEUES.archive;
+const deadLetters = QUEUES.archiveDlq;
 const bigFile = { name: "big.bin", size: 12 * MiB + 7, seed: "archive-fn-big" };
 
+let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
-let dynamo: LocalDynamo;
 let handler: Handler;
 let s3: S3Client;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, generatedFiles: [bigFile] });
-  emulator = await startLocalEmulator(0, {
-    buckets: [bucket],
-    queues: [{ name: queue }, { name: deadLetters }],
-  });
-  dynamo = await startLocalDynamo(0, "idempotency");
-  const host = new URL(sandbox.url).host;
-  Object.assign(process.env, {
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    WEBHOOK_SECRET: secret,
-    IDEMPOTENCY_TABLE: "idempotency",
-    ARCHIVE_BUCKET: bucket,
-    ARCHIVE_PREFIX: "dingtalk",
-    ARCHIVE_QUEUE_URL: `${emulator.address}/000000000000/${queue}`,
-    ARCHIVE_DLQ_URL: `${emulator.address}/000000000000/${deadLetters}`,
-    TRANSFER_PART_SIZE: String(5 * MiB),
-    TRANSFER_CONCURRENCY: "2",
-    ARCHIVE_STOP_MARGIN_SECONDS: "10",
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    AWS_ENDPOINT_URL_S3: emulator.address,
-    AWS_ENDPOINT_URL_SQS: emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
+  stack = await startStack({ sandbox: { generatedFiles: [bigFile] } });
+  ({ sandbox, emulator } = stack);
   s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
-  handler = (await import("../../functions/archive/handler")).handler as Handler;
+  handler = await loadHandler("archive");
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await sandbox?.close();
-  await emulator?.stop();
-  await dynamo?.stop();
+  await stack?.stop();
 });
 
 beforeEach(() => {

@@ -11,45 +11,26 @@ import type {
 } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../sandbox/server";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import type { Sandbox } from "../../sandbox/server";
+import { loadHandler, type Stack, startStack, WEBHOOK_SECRET } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
-const secret = `whsec_${Buffer.from("send-link-test-secret").toString("base64")}`;
+const secret = WEBHOOK_SECRET;
+let stack: Stack;
 let sandbox: Sandbox;
-let dynamo: LocalDynamo;
 let emulator: FauxqsServer;
 let handler: Handler;
 let fileId: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0 });
-  dynamo = await startLocalDynamo(0, "idempotency");
-  emulator = await startLocalEmulator(0, { queues: [{ name: "send-link-dlq" }] });
-  Object.assign(process.env, {
-    SEND_LINK_DLQ_URL: `${emulator.address}/000000000000/send-link-dlq`,
-    AWS_ENDPOINT_URL_SQS: emulator.address,
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    WEBHOOK_SECRET: secret,
-    IDEMPOTENCY_TABLE: "idempotency",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
-  // Imported after the environment is set: the handler validates its configuration at load, as at cold start.
-  handler = (await import("../../functions/send-link/handler")).handler as Handler;
+  stack = await startStack();
+  ({ sandbox, emulator } = stack);
+  handler = await loadHandler("send-link");
   fileId = sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
 
 afterAll(async () => {
-  await sandbox?.close();
-  await dynamo?.stop();
-  await emulator?.stop();
+  await stack?.stop();
 });
 
 beforeEach(() => sandbox.clearFaults());

@@ -17,7 +17,6 @@ import { callbackSignature } from "../../lib/dingtalk-events/crypto";
 import { archiveJobSchema } from "../../lib/jobs/archive-job";
 import { buildPush, openReply } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
-import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 import {
   EVENT_KEYS,
   errorOf,
@@ -27,7 +26,8 @@ import {
   type Stack,
   startStack,
   watchRejections,
-} from "./stack";
+} from "../support/handler-stack";
+import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 
 let stack: Stack;
 let handler: Handler;

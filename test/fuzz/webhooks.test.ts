@@ -13,14 +13,6 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/webhooks/verify";
 import {
-  hostileBody,
-  hostileString,
-  longString,
-  POLLUTION_KEYS,
-  prototypeSnapshot,
-  runs,
-} from "./arbitraries";
-import {
   errorOf,
   httpEvent,
   invoke,
@@ -30,7 +22,15 @@ import {
   startStack,
   WEBHOOK_SECRET,
   watchRejections,
-} from "./stack";
+} from "../support/handler-stack";
+import {
+  hostileBody,
+  hostileString,
+  longString,
+  POLLUTION_KEYS,
+  prototypeSnapshot,
+  runs,
+} from "./arbitraries";
 
 let stack: Stack;
 let handlers: Record<"send-link" | "archive", Handler>;

@@ -20,6 +20,15 @@ import { AppError } from "../../lib/errors";
 import { archiveJobSchema } from "../../lib/jobs/archive-job";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
+import {
+  invoke,
+  loadHandler,
+  QUEUES,
+  type Stack,
+  sqsEvent,
+  startStack,
+  watchRejections,
+} from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 import {
   edgeNumber,
@@ -29,7 +38,6 @@ import {
   prototypeSnapshot,
   runs,
 } from "./arbitraries";
-import { invoke, loadHandler, QUEUES, type Stack, sqsEvent, startStack, watchRejections } from "./stack";
 
 type Worker = "send-link" | "archive";
 

@@ -20,7 +20,7 @@ import {
   type Stack,
   startStack,
   WEBHOOK_SECRET,
-} from "../fuzz/stack";
+} from "../support/handler-stack";
 
 const LIMIT = 64 * 1024;
 

@@ -22,7 +22,7 @@ import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { archiveKey } from "../../lib/archive";
-import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../fuzz/stack";
+import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../support/handler-stack";
 import { type RewritingProxy, startRewritingProxy } from "./rewriting-proxy";
 
 let stack: Stack;

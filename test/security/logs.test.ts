@@ -27,7 +27,7 @@ import {
   sqsEvent,
   startStack,
   WEBHOOK_SECRET,
-} from "../fuzz/stack";
+} from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 import { type CapturedOutput, captureOutput } from "../support/log-capture";
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readMetadataValue, S3_MAX_KEY_BYTES } from "../../lib/archive";
 import { wellFormed } from "../../lib/archive/key";
 import { FUZZ_SEED, hostileName } from "../fuzz/arbitraries";
-import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../fuzz/stack";
+import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../support/handler-stack";
 import { type RewritingProxy, startRewritingProxy } from "./rewriting-proxy";
 
 let stack: Stack;

@@ -23,7 +23,7 @@ import {
   type Stack,
   startStack,
   WEBHOOK_SECRET,
-} from "../fuzz/stack";
+} from "../support/handler-stack";
 
 let stack: Stack;
 let sendLink: Handler;

@@ -1,6 +1,6 @@
 /**
  * The real servers the handlers talk to, started in-process on ephemeral ports for a fuzz or security test
- * file: the DingTalk sandbox, fauxqs (S3 + SQS), dynalite (idempotency records). The environment is set as
+ * file (function, fuzz and security tests): the DingTalk sandbox, fauxqs (S3 + SQS), dynalite (idempotency records). The environment is set as
  * the deployed functions get it, then the handler modules are imported (they validate it at load, as at a
  * cold start). Nothing is mocked.
  */
@@ -16,7 +16,7 @@ import type { PushKeys } from "../../sandbox/push";
 import { type Sandbox, startSandbox } from "../../sandbox/server";
 import type { SandboxOptions } from "../../sandbox/types";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
-import { lambdaContext, sampleEvent } from "../support/lambda";
+import { lambdaContext, sampleEvent } from "./lambda";
 
 export const WEBHOOK_SECRET = `whsec_${Buffer.from("fuzz-webhook-secret-0b6f41").toString("base64")}`;
 export const EVENT_KEYS: PushKeys = {
