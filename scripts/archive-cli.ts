@@ -13,7 +13,6 @@
  *   (`node --import tsx test/archive/measure/cli-rss.ts 1024`): ~174 MiB, flat in the file size. `npm run archive`
  *   passes --max-semi-space-size=2: without it V8 grows its young generation to ~240 MiB for no speed gain.
  */
-import { parseArgs } from "node:util";
 import {
   ArchiveError,
   type ArchiveProgress,
@@ -33,32 +32,19 @@ import {
 } from "../lib/config";
 import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
 import { fileCheckpointStore } from "../lib/transfer";
+import { EXIT, parseFlags, SIGNAL_EXIT, UsageError, watchStopSignals } from "./cli";
 import { localFunctionEnv } from "./local-env";
 
 const USAGE = "usage: npm run archive -- --space-id S --dentry-id D [--union-id U] [--version N]";
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
-
-class UsageError extends Error {}
 
 function parseRequest(argv: string[]) {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "space-id": { type: "string" },
-        "dentry-id": { type: "string" },
-        "union-id": { type: "string" },
-        version: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    "space-id": { type: "string" },
+    "dentry-id": { type: "string" },
+    "union-id": { type: "string" },
+    version: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help" as const;
   const missing = ["space-id", "dentry-id"].filter((name) => values[name] === undefined);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(" and ")}`);
@@ -209,14 +195,9 @@ async function main(): Promise<number> {
 
   // First signal: start no new part, let the parts in flight finish, save the checkpoint. Second: leave now
   // (the file checkpoint is written after every part, so at most the parts in flight are lost).
-  let stopSignal: keyof typeof SIGNAL_EXIT | undefined;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopSignal) process.exit(SIGNAL_EXIT[signal]);
-      stopSignal = signal;
-      term.line(`${signal}: finishing the parts in flight and saving the checkpoint (again to quit at once)`);
-    });
-  }
+  const stopSignal = watchStopSignals((signal) =>
+    term.line(`${signal}: finishing the parts in flight and saving the checkpoint (again to quit at once)`),
+  );
 
   try {
     const result = await archiveFile(request, {
@@ -226,7 +207,7 @@ async function main(): Promise<number> {
       transfer: settings.transfer,
       checkpoints: fileCheckpointStore(process.env.ARCHIVE_CHECKPOINT_DIR || ".tmp/checkpoints"),
       defaultUnionId: settings.dingtalk.defaultUnionId,
-      shouldStop: () => stopSignal !== undefined,
+      shouldStop: () => stopSignal() !== undefined,
       onProgress: (p) => term.progress(p),
       logger,
     });
@@ -234,10 +215,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${jsonLine(result)}\n`);
     if (result.status === "paused") {
       process.stderr.write(
-        `archive: stopped by ${stopSignal ?? "request"} after ${result.partsDone} of ${result.partsTotal} parts ` +
+        `archive: stopped by ${stopSignal() ?? "request"} after ${result.partsDone} of ${result.partsTotal} parts ` +
           `(${formatBytes(result.bytesDone)}); the checkpoint is saved: run the same command again to resume\n`,
       );
-      return SIGNAL_EXIT[stopSignal ?? "SIGINT"];
+      return SIGNAL_EXIT[stopSignal() ?? "SIGINT"];
     }
     return EXIT.ok;
   } catch (error) {

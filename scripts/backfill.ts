@@ -12,7 +12,6 @@
  *   it after the current page: the summary then holds `cursor`, which `--resume '<cursor JSON>'` continues.
  * - Exit: 0 complete; 1 failed (or DingTalk unavailable: resume later); 2 bad usage; 130/143 stopped by a signal.
  */
-import { parseArgs } from "node:util";
 import { createS3Client, createSqsClient } from "../lib/aws";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../lib/config";
 import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
@@ -24,14 +23,11 @@ import {
   parseSourcesJson,
   SourcesError,
 } from "../lib/schedule/sources";
+import { EXIT, parseFlags, SIGNAL_EXIT, type StopSignal, UsageError, watchStopSignals } from "./cli";
 import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
 const USAGE =
   "usage: npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--dry-run] [--resume CURSOR]";
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
-
-class UsageError extends Error {}
 
 interface Request {
   /** From the flags; undefined = ARCHIVE_SOURCES. */
@@ -41,25 +37,15 @@ interface Request {
 }
 
 function parseRequest(argv: string[]): Request | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "space-id": { type: "string" },
-        "parent-id": { type: "string" },
-        "union-id": { type: "string" },
-        "no-recursive": { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        resume: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    "space-id": { type: "string" },
+    "parent-id": { type: "string" },
+    "union-id": { type: "string" },
+    "no-recursive": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    resume: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help";
   const spaceId = values["space-id"] as string | undefined;
   const dependent = ["parent-id", "union-id", "no-recursive"].filter((name) => values[name] !== undefined);
@@ -193,14 +179,9 @@ async function main(): Promise<number> {
   }
   if (local) logger.info(`no DingTalk credentials set: using the local stack (${settings.dingtalk.apiBase})`);
 
-  let stopSignal: keyof typeof SIGNAL_EXIT | undefined;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopSignal) process.exit(SIGNAL_EXIT[signal]);
-      stopSignal = signal;
-      logger.warn(`${signal}: stopping after the current page (again to quit at once)`);
-    });
-  }
+  const stopSignal = watchStopSignals((signal) =>
+    logger.warn(`${signal}: stopping after the current page (again to quit at once)`),
+  );
 
   const s3 = createS3Client(process.env);
   const sqs = createSqsClient();
@@ -213,20 +194,20 @@ async function main(): Promise<number> {
       prefix: settings.archive.prefix,
       archiveQueueUrl: settings.queueUrl,
       defaultUnionId: settings.dingtalk.defaultUnionId,
-      shouldStop: () => stopSignal !== undefined,
+      shouldStop: () => stopSignal() !== undefined,
       dryRun: request.dryRun,
       logger,
     };
     const summary = request.cursor ? await continueRun(request.cursor, deps) : await startRun(sources, deps);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return exitCode(summary, stopSignal);
+    return exitCode(summary, stopSignal());
   } finally {
     s3.destroy();
     sqs.destroy();
   }
 }
 
-function exitCode(summary: RunSummary, signal: keyof typeof SIGNAL_EXIT | undefined): number {
+function exitCode(summary: RunSummary, signal: StopSignal | undefined): number {
   if (summary.status === "complete") {
     if (summary.failed > 0)
       process.stderr.write(`backfill: ${summary.failed} item(s) failed; see the warnings above\n`);

@@ -1,0 +1,43 @@
+/**
+ * What the project's command-line tools share: exit codes, usage errors from strict flag parsing, and the
+ * "first signal stops gracefully, second quits" handling.
+ */
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/** Bad usage: the tool prints the message and its usage line and exits 2. */
+export class UsageError extends Error {}
+
+/** Strict flags (no positionals, no unknown flags); a parse failure is a UsageError naming the flag. */
+export function parseFlags(
+  argv: string[],
+  options: ParseArgsConfig["options"],
+): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * On the first SIGINT/SIGTERM call `onFirst` (the tool stops at its next safe point); on a second, exit at
+ * once with 130/143. Returns the signal received so far, if any.
+ */
+export function watchStopSignals(onFirst: (signal: StopSignal) => void): () => StopSignal | undefined {
+  let received: StopSignal | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (received) process.exit(SIGNAL_EXIT[signal]);
+      received = signal;
+      onFirst(signal);
+    });
+  }
+  return () => received;
+}
