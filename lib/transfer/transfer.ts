@@ -5,7 +5,7 @@
  *               ─► combine part CRCs ─► CompleteMultipartUpload with the full-object CRC (S3 checks it)
  *
  * A file of at most one part goes with one PutObject. A host that ignores Range gets one streamed GET
- * through lib-storage instead. Every outcome is either a complete, checksum-verified object, a clean
+ * cut into parts instead. Every outcome is either a complete, checksum-verified object, a clean
  * failure (multipart aborted, nothing under the key), or — when shouldStop() says time is up — "paused"
  * with a checkpoint from which a later call continues without re-sending completed parts.
  */
@@ -26,9 +26,8 @@ import { FetchProblem, openRange, type PartTap, readInto, sdkSafeBody } from "./
 import { type CurrentInfo, type DownloadSource, SourceState } from "./source.js";
 import {
   abortMultipart,
-  completeMultipart,
+  completeOrFind,
   createMultipart,
-  findCompletedObject,
   isChecksumMismatch,
   isNoSuchUpload,
   isRetryableS3,
@@ -382,18 +381,10 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
         parts.map((p) => ({ crc: crcFromBase64(run.algorithm, p.checksum), length: p.length })),
       ),
     );
+    // A Complete may have been applied though no answer said so: completeOrFind then looks for our object.
     const object = await s3Call(run, "CompleteMultipartUpload", () =>
-      completeMultipart(run.target, uploadId, parts, { checksum: full, size: plan.size }, run.inner.signal),
-    ).catch(async (err: unknown) => {
-      // A Complete may have been applied though no answer said so (a dropped connection, a 5xx): the SDK's
-      // retries then fail too, or answer NoSuchUpload because the upload became the object. If the key holds
-      // the object these parts make, it was.
-      const cause = err instanceof TransferError ? err.cause : err;
-      if (!isUploadGone(err) && !isRetryableS3(cause)) throw err;
-      const found = await findCompletedObject(run.target, parts, { checksum: full, size: plan.size });
-      if (!found) throw err;
-      return found;
-    });
+      completeOrFind(run.target, uploadId, parts, { checksum: full, size: plan.size }, run.inner.signal),
+    );
     await saver?.close();
     const result = await completed(run, "multipart", object, full, base.parts.length);
     await forgetCheckpoint(run);
@@ -416,7 +407,7 @@ async function multipart(run: Run, allowResume = true): Promise<TransferResult> 
   }
 }
 
-/** The host ignores Range: one streamed GET piped into lib-storage's Upload (it aborts its own upload on failure). */
+/** The host ignores Range: one streamed GET cut into parts of a multipart upload of its own, aborted on failure. */
 async function streamWhole(run: Run): Promise<CompletedTransfer> {
   const { size } = run.plan;
   run.resumedBytes = 0; // parts of the abandoned multipart upload are sent again
@@ -431,6 +422,11 @@ async function streamWhole(run: Run): Promise<CompletedTransfer> {
         partSize: run.plan.partSize,
         queueSize: Math.min(run.concurrency, 4),
         signal: attempt.signal,
+        onCleanupError: (err) =>
+          run.opts.onEvent?.({
+            type: "cleanupError",
+            error: `AbortMultipartUpload failed: ${describe(err)}`,
+          }),
       });
       if (tap.failure) throw tap.failure;
       if (tap.bytes !== size) throw new FetchProblem("retryable", `streamed ${tap.bytes} of ${size} bytes`);
@@ -624,7 +620,7 @@ async function withAttempts<T>(
       } else {
         lastSide = "upload";
         // A part's upload is the transfer's: gone means start over. The streamed fallback's upload is this try's
-        // own (lib-storage creates one per try), so NoSuchUpload there — e.g. the SDK retrying a Complete whose
+        // own (each try creates one), so NoSuchUpload there — e.g. the SDK retrying a Complete whose
         // answer was lost after it had completed — only fails this try; the next one streams the file again.
         if (isNoSuchUpload(err) && partNumber !== undefined) {
           throw new TransferError("uploadGone", `${label}: the multipart upload no longer exists`, {

@@ -15,8 +15,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import type { ChecksumAlgorithm } from "./checksum.js";
+import { type ChecksumAlgorithm, combineParts, crcOf, crcToBase64 } from "./checksum.js";
 
 export interface ObjectTarget {
   s3: S3Client;
@@ -207,51 +206,123 @@ export async function putSingle(
 }
 
 /**
- * The fallback when the file host ignores Range: one streamed GET piped through lib-storage's Upload, which
- * buffers at most queueSize × partSize and aborts its multipart upload itself on failure. The stream must
- * fail (not end) when its byte count is wrong, or Upload would store a short object.
+ * The fallback when the file host ignores Range: one streamed GET cut into parts of `partSize`, at most
+ * `queueSize` of them uploading at once (so at most queueSize + 1 part buffers), each with its CRC, completed
+ * with the full-object CRC like the ranged parts. Not lib-storage's Upload: its done() rejects on abort before
+ * its own AbortMultipartUpload is sent, so a process ending right after a failed try left that upload open
+ * (chaos seed 777001 run 65). Here every failure awaits the abort, and a lost Complete answer is recognised as
+ * for ranged parts. The body must fail (not end) when its byte count is wrong; a short count is refused here too.
  */
 export async function uploadStream(
   t: ObjectTarget,
-  body: Readable,
+  body: AsyncIterable<Buffer>,
   size: number,
-  options: { partSize: number; queueSize: number; signal?: AbortSignal | undefined },
+  options: {
+    partSize: number;
+    queueSize: number;
+    signal?: AbortSignal | undefined;
+    /** Told when the failed upload could not be aborted (the bucket's lifecycle rule is then its end). */
+    onCleanupError?: ((err: unknown) => void) | undefined;
+  },
 ): Promise<StoredObject> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
+  const { partSize, queueSize } = options;
+  // Ends the requests in flight on the first failure, or on the caller's abort.
+  const requests = new AbortController();
+  const onAbort = () => requests.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  let uploadId: string | undefined;
+  let failure: unknown;
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return;
+    failure = err;
+    requests.abort(err);
+  };
+  const parts: Array<{ partNumber: number; etag: string; checksum: string; crc: bigint; length: number }> =
+    [];
+  const inFlight = new Set<Promise<void>>();
+
+  const send = async (data: Buffer) => {
+    while (inFlight.size >= queueSize) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+    uploadId ??= await createMultipart(t, requests.signal);
+    const partNumber = parts.length + inFlight.size + 1;
+    const crc = crcOf(t.algorithm, data);
+    const checksum = crcToBase64(t.algorithm, crc);
+    const request: Promise<void> = uploadPart(
+      t,
+      { uploadId, partNumber, body: data, length: data.length, checksum },
+      requests.signal,
+    )
+      .then((answer) => {
+        if (answer.checksum && answer.checksum !== checksum) {
+          throw new Error(`S3's checksum of streamed part ${partNumber} differs from ours`);
+        }
+        parts.push({ partNumber, etag: answer.etag, checksum, crc, length: data.length });
+      })
+      .catch(fail)
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+
   try {
-    const upload = new Upload({
-      client: t.s3,
-      params: {
-        Bucket: t.bucket,
-        Key: t.key,
-        Body: body,
-        ContentLength: size,
-        ContentType: t.contentType,
-        Metadata: t.metadata,
-        // lib-storage copies the CRC32 of each part into CompleteMultipartUpload but not a CRC64NVME one, which
-        // S3 may then refuse; with CRC64NVME, leave lib-storage its default (composite CRC32, still checked
-        // per part by S3) and report the full-object checksum as not confirmed.
-        ...(t.algorithm === "CRC32"
-          ? { ChecksumAlgorithm: t.algorithm, ChecksumType: "FULL_OBJECT" as const }
-          : {}),
-        MpuObjectSize: size,
-      },
-      partSize: options.partSize,
-      queueSize: options.queueSize,
-      leavePartsOnError: false,
-      abortController: controller,
-    });
-    const res = await upload.done();
-    return {
-      etag: res.ETag ?? "",
-      versionId: res.VersionId,
-      checksum: res[FIELD[t.algorithm]],
-      checksumType: res.ChecksumType,
-    };
+    let current = Buffer.allocUnsafe(partSize);
+    let filled = 0;
+    let total = 0;
+    for await (const chunk of body) {
+      for (let offset = 0; offset < chunk.length; ) {
+        const n = Math.min(chunk.length - offset, partSize - filled);
+        chunk.copy(current, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        total += n;
+        if (filled === partSize) {
+          await send(current);
+          current = Buffer.allocUnsafe(partSize);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) await send(current.subarray(0, filled));
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    if (total !== size) throw new Error(`the stream ended after ${total} of ${size} bytes`);
+    if (uploadId === undefined) throw new Error("the stream had no bytes");
+    parts.sort((a, b) => a.partNumber - b.partNumber);
+    const full = crcToBase64(t.algorithm, combineParts(t.algorithm, parts));
+    return await completeOrFind(t, uploadId, parts, { checksum: full, size }, requests.signal);
+  } catch (err) {
+    fail(err);
+    await Promise.all(inFlight); // their failures are already caught; S3 must not get a part after the abort
+    if (uploadId !== undefined) {
+      const abortError = await abortMultipart(t, uploadId);
+      if (abortError) options.onCleanupError?.(abortError);
+    }
+    throw failure;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * CompleteMultipartUpload, and when its answer says it failed in a way that may hide success (a dropped
+ * connection, a 5xx, or NoSuchUpload from the SDK's retry after the upload became the object), the object
+ * under the key if it is the one these parts make (findCompletedObject). Otherwise the Complete's error.
+ */
+export async function completeOrFind(
+  t: ObjectTarget,
+  uploadId: string,
+  parts: ReadonlyArray<{ partNumber: number; etag: string; checksum: string }>,
+  full: { checksum: string; size: number },
+  signal?: AbortSignal,
+): Promise<StoredObject> {
+  try {
+    return await completeMultipart(t, uploadId, parts, full, signal);
+  } catch (err) {
+    if (!isNoSuchUpload(err) && !isRetryableS3(err)) throw err;
+    const found = await findCompletedObject(t, parts, full);
+    if (!found) throw err;
+    return found;
   }
 }
 

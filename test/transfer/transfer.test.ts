@@ -164,12 +164,12 @@ describe("sizes", () => {
 });
 
 describe("faults on the file host, one at a time", () => {
-  it("a host ignoring Range → one streamed GET through lib-storage; the started multipart is aborted", async () => {
+  it("a host ignoring Range → one streamed GET cut into parts; the started multipart is aborted", async () => {
     sandbox.addFaults({ api: "file", kind: "ignoreRange" });
     const aborts = env.count("AbortMultipartUploadCommand");
     const { result, key, events, creates } = await run("forty.bin");
     expect(completed(result).method).toBe("stream");
-    // Ours (created before the first range answered 200) is aborted; lib-storage's own one is completed.
+    // The ranged one (created before the first range answered 200) is aborted; the stream's own one is completed.
     expect(creates).toBe(2);
     expect(env.count("AbortMultipartUploadCommand")).toBe(aborts + 1);
     expect(events.map((e) => e.type)).toContain("fallback");
@@ -188,7 +188,7 @@ describe("faults on the file host, one at a time", () => {
     await expectExact(key, "twenty.bin");
   });
 
-  it("the fallback's streamed GET failing mid-way → lib-storage aborts its upload, the GET is retried", async () => {
+  it("the fallback's streamed GET failing mid-way → its upload is aborted, the GET is retried", async () => {
     sandbox.addFaults(
       { api: "file", kind: "ignoreRange" },
       { api: "file", kind: "truncate", afterBytes: 12 * MiB, times: 2 },
