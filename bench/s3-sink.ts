@@ -3,20 +3,22 @@
  * CompleteMultipartUpload, AbortMultipartUpload, PutObject, HeadObject, GetObject (small objects only) and
  * DeleteObject, path-style, with no authentication. Used by the benchmark (fauxqs keeps every part in
  * memory and tops out near 100 MiB/s, so it would dominate both time and memory) and by tests for S3
- * misbehaviour fauxqs cannot produce (a part body S3 stops reading, refused parts).
+ * misbehaviour fauxqs cannot produce (a part body S3 stops reading, refused parts, a part stored with other bytes
+ * than the client checksummed, a Complete refused or applied with its answer lost).
  *
  * As S3 does, it refuses a body whose length differs from the declared one (IncompleteBody), a checksum the
  * bytes do not match (BadDigest: x-amz-checksum-* headers or aws-chunked trailers, Content-MD5,
  * x-amz-content-sha256), a non-last part under 5 MiB, parts out of order or unknown, and a full-object
  * checksum or MpuObjectSize that differs from the parts'. It keeps, per object, only its size, its CRC32
  * (combined from the parts' CRC32s, whatever checksum the client used) and what was verified — readable at
- * `GET /__sink/objects?bucket=B&key=K` — and the bytes of objects up to 1 MiB (checkpoints).
+ * `GET /__sink/objects?bucket=B&key=K` — and the bytes of objects up to 1 MiB (checkpoints), or of every object
+ * with `keepObjects` (tests read them back).
  *
  * Standalone (`node --import tsx bench/s3-sink.ts`): prints its URL; SINK_LATENCY_MS delays every answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { combineParts, crcFromBase64, crcToBase64 } from "../lib/transfer/checksum.js";
+import { combineParts, crcFromBase64, crcOf, crcToBase64 } from "../lib/transfer/checksum.js";
 import { type BodyCheck, BodyChecker } from "./sink-body.js";
 
 export interface SinkOptions {
@@ -34,6 +36,19 @@ export interface SinkOptions {
    * FULL_OBJECT CRC32 upload is answered with the CRC32 of the bytes received, as real S3 does.
    */
   completeCrc32?: string;
+  /** Keep the bytes of every object, multipart ones too, so GetObject returns them (tests read objects back). */
+  keepObjects?: boolean;
+  /**
+   * Store this many UploadParts with one byte changed, answering the checksum of the changed bytes: what S3
+   * shows when bytes changed before the client computed its checksum. The client's own part CRC then differs.
+   */
+  corruptParts?: number;
+  /** Answer this many DeleteObject requests 500 InternalError without deleting. */
+  failDeletes?: number;
+  /** Answer this many CompleteMultipartUpload requests 500 InternalError without applying them. */
+  failCompletes?: number;
+  /** Apply this many CompleteMultipartUpload requests but answer 500 InternalError: the answer was lost. */
+  loseCompleteAnswers?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -58,6 +73,8 @@ export interface SinkObject {
   checksums: string[];
   /** The full-object checksum the client declared on CompleteMultipartUpload and the sink verified. */
   fullObjectChecksum: string | undefined;
+  /** Its value, base64, as HeadObject shows it with ChecksumMode ENABLED. */
+  fullObjectValue: string | undefined;
   contentType: string | undefined;
   metadata: Record<string, string>;
   etag: string;
@@ -96,6 +113,8 @@ interface Part {
   /** Checksums the client declared for the part (verified), by algorithm. */
   declared: Map<string, string>;
   verified: string[];
+  /** The part's bytes, with keepObjects or when corrupted. */
+  data: Buffer | undefined;
 }
 
 interface Upload {
@@ -122,6 +141,11 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const latencyMs = options.latencyMs ?? 0;
   let stallParts = options.stallParts ?? 0;
   let failParts = options.failParts ?? 0;
+  let corruptParts = options.corruptParts ?? 0;
+  let failCompletes = options.failCompletes ?? 0;
+  let loseCompleteAnswers = options.loseCompleteAnswers ?? 0;
+  let failDeletes = options.failDeletes ?? 0;
+  const keepParts = options.keepObjects || corruptParts > 0;
   let uploadCounter = 0;
   const uploads = new Map<string, Upload>();
   const objects = new Map<string, SinkObject & { body: Buffer | undefined }>();
@@ -151,7 +175,17 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       req.once("data", () => req.pause()); // take one chunk, then never read again
       return;
     }
-    const keepUpTo = req.method === "PUT" && !isPart ? KEEP_BYTES : req.method === "POST" ? MiB : 0;
+    const keepUpTo = isPart
+      ? keepParts
+        ? MAX_PART
+        : 0
+      : req.method === "PUT"
+        ? options.keepObjects
+          ? MAX_PART
+          : KEEP_BYTES
+        : req.method === "POST"
+          ? MiB
+          : 0;
     const checker = new BodyChecker(req.headers, keepUpTo);
     req.on("data", (chunk: Buffer) => checker.push(chunk));
     req.on("end", () => {
@@ -215,14 +249,32 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       }
       checkBody(body);
       if (body.bytes > MAX_PART) throw new Refusal(400, "EntityTooLarge", `part of ${body.bytes} bytes`);
-      const etag = `"${q.get("uploadId")}-${partNumber}-${body.crc32.toString(16)}"`;
-      const declared = declaredChecksums(body);
+      let declared = declaredChecksums(body);
+      let data = r.raw;
+      let crc32 = body.crc32;
+      if (corruptParts > 0 && data) {
+        corruptParts--;
+        data = Buffer.from(data);
+        data[data.length >> 1] = (data[data.length >> 1] as number) ^ 0x01;
+        crc32 = Number(crcOf("CRC32", data));
+        const changed = data;
+        declared = new Map(
+          [...declared].flatMap(
+            ([algorithm]): Array<[string, string]> =>
+              algorithm === "CRC32" || algorithm === "CRC64NVME"
+                ? [[algorithm, crcToBase64(algorithm, crcOf(algorithm, changed))]]
+                : [],
+          ),
+        );
+      }
+      const etag = `"${q.get("uploadId")}-${partNumber}-${crc32.toString(16)}"`;
       upload.parts.set(partNumber, {
         size: body.bytes,
-        crc32: body.crc32,
+        crc32,
         etag,
         declared,
         verified: body.verified,
+        data: options.keepObjects ? data : undefined,
       });
       stats.parts++;
       res.writeHead(200, { etag, ...checksumHeaders(declared) });
@@ -234,7 +286,23 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         sendError(res, 400, options.failCompleteCode, "checksum");
         return;
       }
-      complete(req, res, uploadOf(q, bucket, key), q.get("uploadId") as string, r.raw);
+      if (failCompletes > 0) {
+        failCompletes--;
+        sendError(res, 500, "InternalError", "CompleteMultipartUpload not applied");
+        return;
+      }
+      const answer = complete(req, uploadOf(q, bucket, key), q.get("uploadId") as string, r.raw);
+      if (loseCompleteAnswers > 0) {
+        loseCompleteAnswers--;
+        sendError(
+          res,
+          500,
+          "InternalError",
+          "CompleteMultipartUpload applied, this answer stands for a lost one",
+        );
+        return;
+      }
+      xml(res, answer);
       return;
     }
     if (method === "DELETE" && q.has("uploadId")) {
@@ -259,6 +327,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         unverifiedParts: body.verified.length > 0 ? 0 : 1,
         checksums: body.verified,
         fullObjectChecksum: undefined,
+        fullObjectValue: undefined,
         contentType: header(req, "content-type"),
         metadata: metadataOf(req),
         etag,
@@ -288,8 +357,12 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         "last-modified": new Date().toUTCString(),
       };
       for (const [name, value] of Object.entries(object.metadata)) headers[`x-amz-meta-${name}`] = value;
-      if (header(req, "x-amz-checksum-mode")?.toUpperCase() === "ENABLED" && object.fullObjectChecksum) {
-        headers["x-amz-checksum-crc32"] = object.crc32;
+      if (
+        header(req, "x-amz-checksum-mode")?.toUpperCase() === "ENABLED" &&
+        object.fullObjectChecksum &&
+        object.fullObjectValue
+      ) {
+        headers[`x-amz-checksum-${object.fullObjectChecksum.toLowerCase()}`] = object.fullObjectValue;
         headers["x-amz-checksum-type"] = "FULL_OBJECT";
       }
       res.writeHead(200, headers);
@@ -297,6 +370,10 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       return;
     }
     if (method === "DELETE") {
+      if (failDeletes > 0) {
+        failDeletes--;
+        throw new Refusal(500, "InternalError", "DeleteObject not applied");
+      }
       objects.delete(id(bucket, key));
       stats.deletes++;
       res.writeHead(204).end();
@@ -305,13 +382,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     throw new Refusal(501, "NotImplemented", `${method} ${req.url} is not implemented by this sink`);
   }
 
-  function complete(
-    req: IncomingMessage,
-    res: ServerResponse,
-    upload: Upload,
-    uploadId: string,
-    raw: Buffer | undefined,
-  ): void {
+  /** Applies the Complete; returns the answer's XML. */
+  function complete(req: IncomingMessage, upload: Upload, uploadId: string, raw: Buffer | undefined): string {
     const listed = [...(raw?.toString("utf8") ?? "").matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => {
       const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(m[1] ?? "")?.[1];
       return {
@@ -378,10 +450,11 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       unverifiedParts: parts.length - verifiedParts,
       checksums: [...new Set(parts.flatMap((p) => p.verified))],
       fullObjectChecksum: full?.algorithm,
+      fullObjectValue: full?.value,
       contentType: upload.contentType,
       metadata: upload.metadata,
       etag,
-      body: undefined,
+      body: options.keepObjects ? Buffer.concat(parts.map((p) => p.data ?? Buffer.alloc(0))) : undefined,
     });
     stats.completes++;
     let checksum = "";
@@ -390,10 +463,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     } else if (full) {
       checksum = `<Checksum${full.algorithm}>${full.value}</Checksum${full.algorithm}><ChecksumType>FULL_OBJECT</ChecksumType>`;
     }
-    xml(
-      res,
-      `<CompleteMultipartUploadResult><Bucket>${upload.bucket}</Bucket><Key>${escapeXml(upload.key)}</Key><ETag>${escapeXml(etag)}</ETag>${checksum}</CompleteMultipartUploadResult>`,
-    );
+    return `<CompleteMultipartUploadResult><Bucket>${upload.bucket}</Bucket><Key>${escapeXml(upload.key)}</Key><ETag>${escapeXml(etag)}</ETag>${checksum}</CompleteMultipartUploadResult>`;
   }
 
   /** The full-object checksum of a FULL_OBJECT upload, checked against the one the client declared (if any). */

@@ -1,5 +1,6 @@
 /** Test helpers: a real S3 emulator (fauxqs) with a call log, and download info from the real sandbox over HTTP. */
 import { createHash } from "node:crypto";
+import { createServer, request } from "node:http";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import type { DownloadInfo, DownloadSource } from "../../lib/transfer/index.js";
@@ -158,4 +159,75 @@ export function sandboxSource(sb: Sandbox, dentryId: string): DownloadSource & {
     },
   };
   return source;
+}
+
+/** What the lying file host does to one ranged GET (see startLyingHost). */
+export type Lie =
+  /** Serve the range one byte later, with an honest Content-Range for what it sends (206, same length). */
+  | "shiftRange"
+  /** Serve the range without its last byte, chunked (no Content-Length), the Content-Range as asked. */
+  | "shortBody";
+
+/**
+ * A file host in front of the sandbox's that tells the lies no well-behaved host (and so not the sandbox)
+ * does: `lies` are used up one per ranged GET, in order; every other request is passed through unchanged.
+ * `source` rewrites a DownloadSource's URLs to point at it.
+ */
+export async function startLyingHost(target: string): Promise<{
+  host: string;
+  lies: Lie[];
+  told: Lie[];
+  source(inner: DownloadSource): DownloadSource;
+  close(): Promise<void>;
+}> {
+  const told: Lie[] = [];
+  const lies: Lie[] = [];
+  const server = createServer((req, res) => {
+    const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ""));
+    const lie = range ? lies.shift() : undefined;
+    if (lie) told.push(lie);
+    const headers = { ...req.headers, host: target };
+    if (lie === "shiftRange" && range)
+      headers.range = `bytes=${Number(range[1]) + 1}-${Number(range[2]) + 1}`;
+    const upstream = request(`http://${target}${req.url}`, { method: req.method, headers }, (answer) => {
+      if (lie !== "shortBody") {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      const { "content-length": _length, ...rest } = answer.headers;
+      res.writeHead(answer.statusCode ?? 502, rest);
+      const chunks: Buffer[] = [];
+      answer.on("data", (c: Buffer) => chunks.push(c));
+      answer.on("end", () => res.end(Buffer.concat(chunks).subarray(0, -1)));
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  const host = `127.0.0.1:${address.port}`;
+  return {
+    host,
+    lies,
+    told,
+    source: (inner) => ({
+      async getDownloadInfo(): Promise<DownloadInfo> {
+        const info = await inner.getDownloadInfo();
+        return {
+          ...info,
+          resourceUrls: info.resourceUrls.map((u) => {
+            const url = new URL(u);
+            url.host = host;
+            return url.toString();
+          }),
+        };
+      },
+    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
