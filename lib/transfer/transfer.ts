@@ -671,14 +671,25 @@ async function completed(
     });
   } else if (object.checksum !== checksum) {
     // Real S3 refuses to store such an object; if one got through anyway, do not leave it under the key.
-    await run.opts.s3
+    const deleteError = await run.opts.s3
       .send(
         new DeleteObjectCommand({ Bucket: run.opts.bucket, Key: run.opts.key, VersionId: object.versionId }),
       )
-      .catch(() => {});
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    if (deleteError !== undefined) {
+      run.opts.onEvent?.({ type: "cleanupError", error: `DeleteObject failed: ${describe(deleteError)}` });
+    }
+    // Say what happened to the object: a failed delete leaves it under the key for someone to remove.
+    const cleanup =
+      deleteError === undefined
+        ? "object deleted"
+        : `deleting the object failed, so it is still under the key: ${describe(deleteError)}`;
     throw new TransferError(
       "checksumMismatch",
-      `S3's ${run.algorithm} of the object is ${object.checksum}, the bytes read had ${checksum}; object deleted`,
+      `S3's ${run.algorithm} of the object is ${object.checksum}, the bytes read had ${checksum}; ${cleanup}`,
     );
   } else {
     s3Checksum = "match";

@@ -87,11 +87,32 @@ describe("S3's full-object checksum", () => {
     expect(events.filter((e) => e.type === "retry")).toHaveLength(1);
   });
 
-  it("differing: checksumMismatch, and the object is deleted again", async () => {
-    const { result, stats } = await withSink({ completeCrc32: "AAAAAA==" }, "buffer");
+  it.each(["buffer", "stream"] as const)(
+    "differing (%s): checksumMismatch, and the object is deleted again",
+    async (mode) => {
+      const { result, stats } = await withSink({ completeCrc32: "AAAAAA==" }, mode);
+      expect(result).toBeInstanceOf(TransferError);
+      expect((result as TransferError).reason).toBe("checksumMismatch");
+      expect((result as TransferError).message).toMatch(/; object deleted$/);
+      expect(stats).toMatchObject({ completes: 1, deletes: 1 });
+    },
+  );
+
+  it("differing, and deleting the object fails: the error says it is still there, never that it was deleted", async () => {
+    const { result, events, stats } = await withSink(
+      { completeCrc32: "AAAAAA==", failDeletes: 10 },
+      "buffer",
+    );
     expect(result).toBeInstanceOf(TransferError);
     expect((result as TransferError).reason).toBe("checksumMismatch");
-    expect(stats).toMatchObject({ completes: 1, deletes: 1 });
+    expect((result as TransferError).message).toMatch(
+      /deleting the object failed, so it is still under the key/,
+    );
+    expect((result as TransferError).message).not.toMatch(/object deleted/);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "cleanupError", error: expect.stringMatching(/^DeleteObject failed/) }),
+    );
+    expect(stats.deletes).toBe(0);
   });
 });
 
