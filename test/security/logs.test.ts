@@ -236,13 +236,31 @@ describe("the main flows, logged at DEBUG", () => {
       buildPush({ EventType: "storage_dentry_create" }, EVENT_KEYS),
       buildPush({ EventType: "check_url" }, { ...EVENT_KEYS, timestamp: Date.now() - 3_600_000 }),
     ];
+    const answers: Array<[number | undefined, string | undefined]> = [];
+    const answer = async (event: unknown) => {
+      const result = (await run("dingtalk-events", event)) as
+        | { statusCode?: number; body?: string }
+        | undefined;
+      const body = result?.body ? (JSON.parse(result.body) as { error?: { code?: string } }) : undefined;
+      answers.push([result?.statusCode, body?.error?.code]);
+    };
     for (const push of pushes) {
       signatures.add(push.query.msg_signature);
       signatures.add(push.body.encrypt);
-      await run("dingtalk-events", pushHttpEvent(push));
+      await answer(pushHttpEvent(push));
     }
     const garbage = { ...pushes[0], body: { encrypt: Buffer.alloc(64, 1).toString("base64") } };
-    await run("dingtalk-events", pushHttpEvent(garbage as (typeof pushes)[number]));
+    await answer(pushHttpEvent(garbage as (typeof pushes)[number]));
+    // Only authentic pushes get in; the logs checked after this file come from each kind of refusal.
+    expect(answers).toEqual([
+      [200, undefined], // authentic storage event: queued
+      [200, undefined], // authentic check_url
+      [401, "InvalidSignature"], // signed with a forged token
+      [401, "WrongOwnerKey"], // authentic, but for another app
+      [200, undefined], // authentic, unusable: acknowledged (and logged as an error)
+      [401, "StaleTimestamp"], // replayed an hour late
+      [401, "InvalidSignature"], // a body the signature does not cover
+    ]);
   });
 
   it("configuration errors at cold start, an undecodable webhook secret, a wrong app secret", async () => {
