@@ -1,13 +1,16 @@
 /**
  * The benchmark's S3 sink refuses what S3 refuses, so that a benchmark row's "checked" means something:
  * a wrong declared checksum (header or aws-chunked trailer), a body shorter than declared, a non-last part
- * under 5 MiB, and a full-object checksum that differs from the parts'. Driven by the AWS SDK.
+ * under 5 MiB, a full-object checksum or MpuObjectSize that differs from the parts'. And its faults do what
+ * they say (keepObjects, corruptParts, failCompletes, loseCompleteAnswers, failDeletes). Driven by the AWS SDK.
  */
 import { request } from "node:http";
 import { Readable } from "node:stream";
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
@@ -186,5 +189,144 @@ describe("S3 sink", () => {
       ),
     ).rejects.toMatchObject({ name: "BadDigest" });
     expect(sink.stats.refused).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses a Complete whose MpuObjectSize differs from the parts' bytes (fauxqs does not)", async () => {
+    const body = bytes(5 * MiB + 7, 3);
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "b", Key: "size", ChecksumAlgorithm: "CRC32" }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({
+        Bucket: "b",
+        Key: "size",
+        UploadId,
+        PartNumber: 1,
+        Body: body,
+        ChecksumAlgorithm: "CRC32",
+      }),
+    );
+    const complete = (size: number) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: "b",
+          Key: "size",
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] },
+          MpuObjectSize: size,
+        }),
+      );
+    await expect(complete(body.length - 1)).rejects.toMatchObject({ name: "InvalidRequest" });
+    expect(sink.object("b", "size")).toBeUndefined();
+    await complete(body.length);
+    expect(sink.object("b", "size")).toMatchObject({ size: body.length });
+  });
+});
+
+describe("S3 sink faults (for tests of what fauxqs cannot do)", () => {
+  async function withSink<T>(
+    options: Parameters<typeof startSink>[0],
+    use: (c: S3Client, s: Sink) => Promise<T>,
+  ) {
+    const own = await startSink(options);
+    const client = new S3Client({
+      endpoint: own.url,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      maxAttempts: 1,
+    });
+    try {
+      return await use(client, own);
+    } finally {
+      client.destroy();
+      await own.close();
+    }
+  }
+  const oneUpload = async (client: S3Client, body: Buffer) => {
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: "b",
+        Key: "f",
+        ChecksumAlgorithm: "CRC32",
+        ChecksumType: "FULL_OBJECT",
+      }),
+    );
+    const part = await client.send(
+      new UploadPartCommand({
+        Bucket: "b",
+        Key: "f",
+        UploadId,
+        PartNumber: 1,
+        Body: body,
+        ChecksumCRC32: crc32(body),
+      }),
+    );
+    const complete = () =>
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: "b",
+          Key: "f",
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] },
+          ChecksumType: "FULL_OBJECT",
+          ChecksumCRC32: part.ChecksumCRC32,
+        }),
+      );
+    return { part, complete };
+  };
+  const getBytes = async (client: S3Client) => {
+    const res = await client.send(new GetObjectCommand({ Bucket: "b", Key: "f" }));
+    return Buffer.from(
+      await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
+  };
+
+  it("keepObjects: a multipart object reads back byte for byte", async () => {
+    const body = Buffer.from(Array.from({ length: 3 * MiB }, (_, i) => i % 251));
+    await withSink({ keepObjects: true }, async (client) => {
+      await (await oneUpload(client, body)).complete();
+      expect((await getBytes(client)).equals(body)).toBe(true);
+    });
+  });
+
+  it("corruptParts: the part is stored with one byte changed and its checksum answered for those bytes", async () => {
+    const body = bytes(MiB, 9);
+    await withSink({ keepObjects: true, corruptParts: 1 }, async (client) => {
+      const { part, complete } = await oneUpload(client, body);
+      expect(part.ChecksumCRC32).not.toBe(crc32(body));
+      await complete(); // listing the checksum S3 answered, the upload completes: only the bytes tell
+      const stored = await getBytes(client);
+      expect(stored.length).toBe(body.length);
+      expect(stored.equals(body)).toBe(false);
+      expect(part.ChecksumCRC32).toBe(crc32(stored));
+    });
+  });
+
+  it("failCompletes: 500 and nothing applied; loseCompleteAnswers: 500 but the object is there", async () => {
+    const body = bytes(MiB, 4);
+    await withSink({ failCompletes: 1, loseCompleteAnswers: 1 }, async (client, own) => {
+      const { complete } = await oneUpload(client, body);
+      await expect(complete()).rejects.toMatchObject({ name: "InternalError" });
+      expect(own.object("b", "f")).toBeUndefined();
+      expect(own.openUploads()).toBe(1);
+      await expect(complete()).rejects.toMatchObject({ name: "InternalError" });
+      expect(own.object("b", "f")).toMatchObject({ size: body.length, crc32: crc32(body) });
+      expect(own.openUploads()).toBe(0);
+      await expect(complete()).rejects.toMatchObject({ name: "NoSuchUpload" }); // the SDK's retry sees this
+    });
+  });
+
+  it("failDeletes: DeleteObject answered 500 and the object stays", async () => {
+    await withSink({ failDeletes: 1 }, async (client, own) => {
+      await client.send(new PutObjectCommand({ Bucket: "b", Key: "f", Body: bytes(10) }));
+      await expect(client.send(new DeleteObjectCommand({ Bucket: "b", Key: "f" }))).rejects.toMatchObject({
+        name: "InternalError",
+      });
+      expect(own.object("b", "f")).toBeDefined();
+      await client.send(new DeleteObjectCommand({ Bucket: "b", Key: "f" }));
+      expect(own.object("b", "f")).toBeUndefined();
+    });
   });
 });
