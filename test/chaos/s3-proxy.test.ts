@@ -5,8 +5,9 @@
  * became the object), which the engine used to report as a failed transfer.
  */
 
+import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AbortMultipartUploadCommand, S3Client } from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type S3Proxy, startS3Proxy } from "../../chaos/s3-proxy";
 import { type ArchivedResult, archiveFile } from "../../lib/archive";
@@ -152,6 +153,28 @@ describe("the chaos S3 proxy", () => {
     expect(states.every((state) => state === "aborted")).toBe(true);
     expect(proxy.openUploads(file.key)).toEqual([]);
     await expect(sha256OfObject(world.s3, file.key)).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+
+  it("Complete never applied while another writer put a same-size object under the key: a clean failure, that object untouched", async () => {
+    const file = newFile(11 * MiB);
+    const foreign = randomBytes(file.size);
+    proxy.setFaults(file.key, { completeInternalError: 100 });
+    proxy.setHook(file.key, async (m) => {
+      if (m.op === "CompleteMultipartUpload" && m.phase === "request") {
+        await world.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: file.key, Body: foreign }));
+      }
+    });
+    try {
+      await expect(archive(file.dentryId)).rejects.toMatchObject({ code: "Transfer.upload" });
+    } finally {
+      proxy.setHook(file.key, undefined);
+      proxy.setFaults(file.key, {});
+    }
+    expect(proxy.openUploads(file.key)).toEqual([]);
+    expect(await sha256OfObject(world.s3, file.key)).toEqual({
+      sha256: createHash("sha256").update(foreign).digest("hex"),
+      bytes: file.size,
+    });
   });
 
   it("an upload really gone before Complete (aborted elsewhere) still fails cleanly, with no object", async () => {
