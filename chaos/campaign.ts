@@ -463,7 +463,7 @@ async function checkpointState(
 /**
  * Right after a SIGKILL: open uploads are fine when the checkpoint names them (the next start resumes them).
  * At most one other, the newest, may be open: the kill landed before its id reached the checkpoint (or inside
- * the streaming fallback, whose lib-storage upload has no checkpoint). It is aborted here, as the bucket's
+ * the streaming fallback, whose own upload has no checkpoint). It is aborted here, as the bucket's
  * lifecycle rule would, and counted. More than one, or an older one, is a leak.
  */
 async function checkAfterKill(world: World, outcome: RunOutcome, checkpointDir: string): Promise<void> {

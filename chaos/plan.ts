@@ -85,7 +85,7 @@ export function makePlan(seed: string, run: number, options: PlanOptions): RunPl
     labels.push(label);
   };
   // The host answers 200 with the whole file: the engine aborts the multipart upload and streams the file
-  // whole through lib-storage, with 3 attempts instead of 5.
+  // whole into a multipart upload of its own, with 3 attempts instead of 5.
   const ignoreRange = multipart && r.chance(0.08);
   if (ignoreRange) add({ api: "file", kind: "ignoreRange", times: 1 }, "file:ignoreRange");
   const budget = ignoreRange ? STREAM_FAILURE_BUDGET : PART_FAILURE_BUDGET;
