@@ -568,8 +568,12 @@ async function open(
       run.bytesDownloaded += n;
     },
   });
-  // A streamed S3 request would otherwise wait forever for the rest of a failed body (the SDK pipes it).
-  tap.on("error", () => attempt.abort(tap.failure));
+  // A streamed S3 request would otherwise wait forever for the rest of a failed body (the SDK pipes it). An error
+  // with no failure is the reader's own (the streamed fallback stops reading after a failed part): aborting then
+  // would report "This operation was aborted" instead of that part's failure.
+  tap.on("error", () => {
+    if (tap.failure) attempt.abort(tap.failure);
+  });
   return tap;
 }
 

@@ -241,12 +241,13 @@ export async function uploadStream(
   const parts: Array<{ partNumber: number; etag: string; checksum: string; crc: bigint; length: number }> =
     [];
   const inFlight = new Set<Promise<void>>();
+  let partsStarted = 0;
 
   const send = async (data: Buffer) => {
     while (inFlight.size >= queueSize) await Promise.race(inFlight);
     if (failure !== undefined) throw failure;
     uploadId ??= await createMultipart(t, requests.signal);
-    const partNumber = parts.length + inFlight.size + 1;
+    const partNumber = ++partsStarted;
     const crc = crcOf(t.algorithm, data);
     const checksum = crcToBase64(t.algorithm, crc);
     const request: Promise<void> = uploadPart(
