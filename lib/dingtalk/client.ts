@@ -8,6 +8,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
 import { invalidResponseError } from "./errors";
+import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { createTokenCache } from "./token";
@@ -84,35 +85,16 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** DingTalk's maximum page size: fewer, fuller pages spend less of the org's monthly API quota. */
 const DEFAULT_PAGE_SIZE = 50;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else), and one with
- * a lone surrogate: URLSearchParams would silently send U+FFFD instead (another id), encodeURIComponent throw.
- */
+/** Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else). */
 function required(name: string, value: string): string {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
   }
-  if (LONE_SURROGATE.test(value)) {
+  // URLSearchParams would silently send U+FFFD instead (another id), encodeURIComponent throw.
+  if (hasLoneSurrogate(value)) {
     throw new TypeError(`DingTalk client: ${name} must be well-formed Unicode (it holds a lone surrogate)`);
   }
   return value;
-}
-
-/**
- * Ids come from outside (webhooks, events): encode each as one path segment. "." and ".." are refused: URL
- * parsing drops or climbs them (encodeURIComponent leaves dots alone), so ".." as a space id would send the
- * call, with our token, to another DingTalk path.
- */
-function segment(name: string, value: string): string {
-  const id = required(name, value);
-  if (id === "." || id === "..") {
-    throw new TypeError(
-      `DingTalk client: ${name} must not be "." or ".." (a URL path would drop or climb it)`,
-    );
-  }
-  return encodeURIComponent(id);
 }
 
 export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {
@@ -153,7 +135,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
   }
 
   function storagePath(spaceId: string, ...rest: string[]): string {
-    return ["v1.0/storage/spaces", segment("spaceId", spaceId), ...rest].join("/");
+    return ["v1.0/storage/spaces", urlPathSegment("spaceId", spaceId), ...rest].join("/");
   }
 
   function listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage> {
@@ -200,7 +182,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         path: storagePath(
           input.spaceId,
           "dentries",
-          segment("dentryId", input.dentryId),
+          urlPathSegment("dentryId", input.dentryId),
           "downloadInfos/query",
         ),
         searchParams: { unionId: required("unionId", input.unionId) },
@@ -229,7 +211,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       const answer = await call({
         api: "getDentry",
         method: "post",
-        path: storagePath(input.spaceId, "dentries", segment("dentryId", input.dentryId), "query"),
+        path: storagePath(input.spaceId, "dentries", urlPathSegment("dentryId", input.dentryId), "query"),
         searchParams: { unionId: required("unionId", input.unionId) },
         json: { option: {} },
         schema: GetDentryAnswerSchema,
