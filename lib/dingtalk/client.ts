@@ -173,6 +173,8 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         },
         schema: SendFileLinkResultSchema,
         authenticated: true,
+        // Posting a link twice posts it twice: repeated only where DingTalk certainly did nothing.
+        idempotent: false,
       }),
 
     getFileDownloadInfo: (input) =>

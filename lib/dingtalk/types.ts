@@ -103,30 +103,43 @@ export const GetDentryAnswerSchema = z.object({ dentry: DentrySchema });
 
 // ── convFile: a file link sent into a conversation ─────────────────────────────────────────────────
 
-/** The `file` of send-file-link's answer. We pass it through to callers, so only `id` is required. */
-export const ConvFileSchema = z.object({
-  id,
+/** The `file` of send-file-link's answer, as documented. Callers get it as DingTalk sent it. */
+export interface ConvFile {
+  id: string | number;
   /** openConversationId the file was sent to. */
-  conversationId: z.string().optional(),
-  spaceId: id.optional(),
-  parentId: id.optional(),
-  type: dentryType.optional(),
-  name: z.string().optional(),
-  size: long.optional(),
-  path: z.string().optional(),
-  version: long.optional(),
-  status: openEnum(DENTRY_STATUSES).optional(),
-  extension: z.string().optional(),
-  creatorId: z.string().optional(),
-  modifierId: z.string().optional(),
-  createTime: z.string().optional(),
-  modifiedTime: z.string().optional(),
-  uuid: z.string().optional(),
-});
-export type ConvFile = z.output<typeof ConvFileSchema>;
+  conversationId?: string;
+  spaceId?: string | number;
+  parentId?: string | number;
+  type?: string;
+  name?: string;
+  size?: number | string;
+  path?: string;
+  version?: number | string;
+  status?: string;
+  extension?: string;
+  creatorId?: string;
+  modifierId?: string;
+  createTime?: string;
+  modifiedTime?: string;
+  uuid?: string;
+  [field: string]: unknown;
+}
 
-export const SendFileLinkResultSchema = z.object({ file: ConvFileSchema });
-export type SendFileLinkResult = z.output<typeof SendFileLinkResultSchema>;
+/** Send-file-link's answer: `{file: {...}}` per the reference, plus whatever else DingTalk adds. */
+export interface SendFileLinkResult {
+  file?: ConvFile;
+  [field: string]: unknown;
+}
+
+/**
+ * A 2xx from send-file-link means the link was posted, so any JSON object is a success: it is stored and
+ * returned as DingTalk sent it, unknown or unexpected fields included. Refusing it would report a failure
+ * for a link that is in the conversation (and invite a second send).
+ */
+export const SendFileLinkResultSchema = z.custom<SendFileLinkResult>(
+  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  "must be a JSON object",
+);
 
 // ── download info ──────────────────────────────────────────────────────────────────────────────────
 
