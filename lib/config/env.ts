@@ -100,6 +100,10 @@ export interface DingTalkConfig {
   appSecret: SecretSource;
   /** The operator whose permissions calls run with when a request names none. */
   defaultUnionId: string | undefined;
+  /** Per DingTalk call attempt (answer and body). */
+  timeoutMs: number;
+  /** Ask for download URLs inside Alibaba Cloud's network (deployments there only). */
+  preferIntranet: boolean;
 }
 
 export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
@@ -110,6 +114,11 @@ export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
       DINGTALK_API_BASE: httpUrl.default(DEFAULT_DINGTALK_API_BASE),
       DINGTALK_APP_KEY: nonEmpty,
       DINGTALK_UNION_ID: nonEmpty.optional(),
+      DINGTALK_TIMEOUT_MS: positiveInt(100, 60_000).default(10_000),
+      DINGTALK_PREFER_INTRANET: z
+        .enum(["true", "false"], { error: "must be true or false" })
+        .default("false")
+        .transform((value) => value === "true"),
     },
     problems,
   );
@@ -119,6 +128,8 @@ export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
     appKey: section.DINGTALK_APP_KEY,
     appSecret: appSecret as SecretSource,
     defaultUnionId: section.DINGTALK_UNION_ID,
+    timeoutMs: section.DINGTALK_TIMEOUT_MS,
+    preferIntranet: section.DINGTALK_PREFER_INTRANET,
   }));
 }
 

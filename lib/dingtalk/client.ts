@@ -52,6 +52,11 @@ export interface DingTalkClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Per attempt, for the answer and again for its body. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Download URLs inside Alibaba Cloud's network (DINGTALK_PREFER_INTRANET). DingTalk defaults this to true,
+   * so the client always sends its choice; default false.
+   */
+  preferIntranet?: boolean;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
   /** Default: silent. */
@@ -189,7 +194,12 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         ),
         searchParams: { unionId: required("unionId", input.unionId) },
         // preferIntranet defaults to true on DingTalk's side: always send our choice.
-        json: { option: { version: input.version, preferIntranet: input.preferIntranet ?? false } },
+        json: {
+          option: {
+            version: input.version,
+            preferIntranet: input.preferIntranet ?? options.preferIntranet ?? false,
+          },
+        },
         schema: DownloadInfoSchema,
         authenticated: true,
       }),

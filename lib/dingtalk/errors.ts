@@ -188,14 +188,16 @@ export function transportError(
   kind: "network" | "timeout",
   reason: string,
   secrets: Iterable<string>,
-  requestNotSent = false,
+  extra: { requestNotSent?: boolean; requestId?: string | undefined } = {},
 ): DingTalkError {
   return new DingTalkError({
     api,
     status: undefined,
     code: kind === "timeout" ? CLIENT_CODES.timeout : CLIENT_CODES.network,
     detail: sanitize(reason, secrets),
-    requestNotSent,
+    // When the headers came and the body did not: DingTalk's id for the request is known.
+    requestId: extra.requestId,
+    requestNotSent: extra.requestNotSent,
   });
 }
 

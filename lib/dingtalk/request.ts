@@ -158,7 +158,7 @@ async function attemptOnce<S extends z.ZodType>(
       })
       .text();
   } catch (error) {
-    const failure = failureFromException(spec.api, error, deps.secrets());
+    const failure = failureFromException(spec.api, error, deps.secrets(), seen.requestId);
     deps.logger.debug("DingTalk call failed", {
       api: spec.api,
       status: failure.status,
@@ -178,7 +178,12 @@ async function attemptOnce<S extends z.ZodType>(
 }
 
 /** ky's errors → DingTalkError. Anything else is a bug in our code: let it propagate as is. */
-function failureFromException(api: DingTalkApi, error: unknown, secrets: string[]): DingTalkError {
+function failureFromException(
+  api: DingTalkApi,
+  error: unknown,
+  secrets: string[],
+  headerRequestId: string | undefined,
+): DingTalkError {
   if (isHTTPError(error)) {
     return errorFromAnswer({
       api,
@@ -189,14 +194,21 @@ function failureFromException(api: DingTalkApi, error: unknown, secrets: string[
       secrets,
     });
   }
-  if (isTimeoutError(error)) return transportError(api, "timeout", "no answer in time", secrets);
+  const requestId = headerRequestId;
+  if (isTimeoutError(error))
+    return transportError(api, "timeout", "no answer in time", secrets, { requestId });
   // ky wraps failures before the answer in NetworkError; a connection cut while reading the body comes
   // through as undici's raw TypeError("terminated").
   if (isNetworkError(error)) {
-    return transportError(api, "network", describeCauses(error.cause), secrets, failedToConnect(error));
+    const requestNotSent = failedToConnect(error);
+    return transportError(api, "network", describeCauses(error.cause), secrets, {
+      requestNotSent,
+      requestId,
+    });
   }
   if (error instanceof TypeError && (error.message === "terminated" || error.message === "fetch failed")) {
-    return transportError(api, "network", describeCauses(error), secrets, failedToConnect(error));
+    const requestNotSent = failedToConnect(error);
+    return transportError(api, "network", describeCauses(error), secrets, { requestNotSent, requestId });
   }
   throw error;
 }

@@ -64,6 +64,14 @@ describe("calls", () => {
     expect(JSON.parse(second?.body ?? "")).toEqual({ option: { version: 1, preferIntranet: true } });
   });
 
+  it("preferIntranet: true from the client's options (DINGTALK_PREFER_INTRANET) for every download info", async () => {
+    const recorder = recordingFetch();
+    const { client } = sandboxClient(sb, { fetch: recorder.fetch, preferIntranet: true });
+    await client.getFileDownloadInfo({ ...op(), dentryId: fileId });
+    const sent = recorder.requests.find((r) => r.url.includes("/downloadInfos/query"));
+    expect(JSON.parse(sent?.body ?? "")).toEqual({ option: { preferIntranet: true } });
+  });
+
   it("getDentry and getSpace", async () => {
     const { client } = sandboxClient(sb);
     const dentry = await client.getDentry({ ...op(), dentryId: fileId });
