@@ -251,6 +251,8 @@ export interface ArchiveQueueConfig {
   deadLetterQueueUrl: string;
   /** Stop starting parts when the invocation has less than this left, seconds. */
   stopMarginSeconds: number;
+  /** When a requeued job gives up (lib/jobs/requeue.ts): failed attempts, age, longest wait. */
+  requeueLimits: { maxAttempts: number; maxAgeMs: number; maxBackoffMs: number };
 }
 
 export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConfig {
@@ -261,6 +263,8 @@ export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConf
       ARCHIVE_QUEUE_URL: httpUrl,
       ARCHIVE_DLQ_URL: httpUrl,
       ARCHIVE_STOP_MARGIN_SECONDS: positiveInt(10, 600).default(90),
+      ARCHIVE_MAX_ATTEMPTS: positiveInt(1, 100).default(10),
+      ARCHIVE_MAX_AGE_HOURS: positiveInt(1, 24 * 30).default(48),
     },
     problems,
   );
@@ -268,6 +272,12 @@ export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConf
     queueUrl: section.ARCHIVE_QUEUE_URL,
     deadLetterQueueUrl: section.ARCHIVE_DLQ_URL,
     stopMarginSeconds: section.ARCHIVE_STOP_MARGIN_SECONDS,
+    requeueLimits: {
+      maxAttempts: section.ARCHIVE_MAX_ATTEMPTS,
+      maxAgeMs: section.ARCHIVE_MAX_AGE_HOURS * 3600_000,
+      // Doubling from DingTalk's 5 minutes: 5, 10, 20 ... min, then every 6 hours.
+      maxBackoffMs: 6 * 3600_000,
+    },
   }));
 }
 
