@@ -7,7 +7,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
-import { invalidResponseError } from "./errors";
+import { CLIENT_CODES, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
@@ -17,8 +17,9 @@ import {
   type Dentry,
   type DentryPage,
   DentryPageSchema,
+  DOWNLOAD_PROTOCOL,
   type DownloadInfo,
-  DownloadInfoSchema,
+  DownloadInfoAnswerSchema,
   GetDentryAnswerSchema,
   type GetDentryInput,
   type GetFileDownloadInfoInput,
@@ -102,6 +103,19 @@ function required(name: string, value: string): string {
   return value;
 }
 
+/** Download info in the one protocol the engine speaks, or an error naming what came instead. */
+function downloadInfoOf(answer: z.output<typeof DownloadInfoAnswerSchema>): DownloadInfo {
+  if (answer.protocol !== DOWNLOAD_PROTOCOL || answer.headerSignatureInfo === undefined) {
+    throw new DingTalkError({
+      api: "getFileDownloadInfo",
+      status: 200,
+      code: CLIENT_CODES.unsupportedProtocol,
+      detail: `DingTalk offered the download protocol ${JSON.stringify(answer.protocol.slice(0, 40))}; only ${DOWNLOAD_PROTOCOL} is supported`,
+    });
+  }
+  return { protocol: DOWNLOAD_PROTOCOL, headerSignatureInfo: answer.headerSignatureInfo };
+}
+
 export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
@@ -182,8 +196,8 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         idempotent: false,
       }),
 
-    getFileDownloadInfo: (input) =>
-      call({
+    getFileDownloadInfo: async (input) => {
+      const answer = await call({
         api: "getFileDownloadInfo",
         method: "post",
         path: storagePath(
@@ -200,9 +214,11 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
             preferIntranet: input.preferIntranet ?? options.preferIntranet ?? false,
           },
         },
-        schema: DownloadInfoSchema,
+        schema: DownloadInfoAnswerSchema,
         authenticated: true,
-      }),
+      });
+      return downloadInfoOf(answer);
+    },
 
     listDentriesPage,
 

@@ -18,6 +18,8 @@ export const CLIENT_CODES = {
    * an unreadable answer): DingTalk may or may not have done it. Never retried; a person decides.
    */
   outcomeUnknown: "outcomeUnknown",
+  /** Download info in a protocol other than HEADER_SIGNATURE: the engine cannot use it. */
+  unsupportedProtocol: "UnsupportedDownloadProtocol",
 } as const;
 
 /**
@@ -60,6 +62,7 @@ const NEVER_CODES = new Set([
   /** A malformed answer will not get better by asking again at once. */
   CLIENT_CODES.invalidResponse,
   CLIENT_CODES.outcomeUnknown,
+  CLIENT_CODES.unsupportedProtocol,
 ]);
 
 function bareCode(code: string): string {

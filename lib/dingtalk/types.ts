@@ -149,20 +149,50 @@ export const HeaderSignatureInfoSchema = z.object({
   resourceUrls: z.array(z.url()).min(1),
   /** Send every one unchanged with the GET (adding Range is safe). */
   headers: z.record(z.string(), z.string()),
-  /** Lifetime of the URLs and headers, seconds (900 in the docs). */
-  expirationSeconds: z.number().int().positive().optional(),
+  /**
+   * Lifetime of the URLs and headers, seconds (900 in the docs). 0 or absent: unknown, so the URLs are
+   * refreshed when the file host says they expired (a 403), not ahead of time.
+   */
+  expirationSeconds: z.number().int().nonnegative().optional(),
   region: openEnum(REGIONS).optional(),
   /** Documented as "no use case at present, ignore". */
   internalResourceUrls: z.array(z.string()).optional(),
 });
 export type HeaderSignatureInfo = z.output<typeof HeaderSignatureInfoSchema>;
 
-export const DownloadInfoSchema = z.object({
-  /** HEADER_SIGNATURE is the only documented protocol. */
-  protocol: openEnum(["HEADER_SIGNATURE"]),
-  headerSignatureInfo: HeaderSignatureInfoSchema,
-});
-export type DownloadInfo = z.output<typeof DownloadInfoSchema>;
+/** HEADER_SIGNATURE is the only documented protocol, and the only one the transfer engine speaks. */
+export const DOWNLOAD_PROTOCOL = "HEADER_SIGNATURE";
+
+export interface DownloadInfo {
+  protocol: typeof DOWNLOAD_PROTOCOL;
+  headerSignatureInfo: HeaderSignatureInfo;
+}
+
+/**
+ * The answer as it comes. Another protocol passes here, so the client can fail it with its own code
+ * (UnsupportedDownloadProtocol) rather than as a malformed answer; HEADER_SIGNATURE needs its info.
+ */
+export const DownloadInfoAnswerSchema = z
+  .object({
+    protocol: z.string(),
+    headerSignatureInfo: z.unknown().optional(),
+  })
+  .transform((answer, ctx) => {
+    if (answer.protocol !== DOWNLOAD_PROTOCOL)
+      return { protocol: answer.protocol, headerSignatureInfo: undefined };
+    const info = HeaderSignatureInfoSchema.safeParse(answer.headerSignatureInfo);
+    if (!info.success) {
+      for (const issue of info.error.issues) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["headerSignatureInfo", ...issue.path],
+          message: issue.message,
+        });
+      }
+      return z.NEVER;
+    }
+    return { protocol: answer.protocol, headerSignatureInfo: info.data };
+  });
 
 // ── space ──────────────────────────────────────────────────────────────────────────────────────────
 
