@@ -1,11 +1,14 @@
 /** The requeue decision as a pure function: what counts, what waits, when a job ends. */
+import type { SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { archiveJobSchema } from "../../lib/jobs/archive-job";
 import {
   type AttemptHistory,
   DEFAULT_REQUEUE_LIMITS,
   decideRequeue,
   type Requeue,
 } from "../../lib/jobs/requeue";
+import { sampleEvent } from "../support/lambda";
 
 const T0 = Date.UTC(2026, 10, 29, 10, 0);
 const MIN = 60_000;
@@ -88,5 +91,23 @@ describe("decideRequeue", () => {
       action: "requeue",
       counted: false,
     });
+  });
+});
+
+describe("events/archive.sqs.requeued.json", () => {
+  it("is a job the worker accepts, and its third fileArchived waits 20 min", () => {
+    const sample = sampleEvent<SQSEvent>("archive.sqs.requeued.json");
+    const job = archiveJobSchema.parse(JSON.parse(sample.Records[0]?.body ?? ""));
+    expect(job.attempts).toMatchObject({ failed: 2, continued: 0 });
+    const now = (job.attempts?.firstAt ?? 0) + 15 * MIN;
+    expect(decideRequeue(job, fileArchived, now, DEFAULT_REQUEUE_LIMITS)).toMatchObject({
+      action: "requeue",
+      delayMs: 20 * MIN,
+      counted: true,
+    });
+    // Two days later the same failure ends it.
+    expect(decideRequeue(job, fileArchived, now + 48 * 60 * MIN, DEFAULT_REQUEUE_LIMITS).action).toBe(
+      "dead-letter",
+    );
   });
 });
