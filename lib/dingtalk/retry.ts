@@ -73,6 +73,12 @@ export function isRateLimitCode(code: string): boolean {
   return RATE_LIMIT_CODES.has(bareCode(code));
 }
 
+/** DingTalk refused the call for load (QPS/QPM 403, 429 system.busy): it did nothing, ask again later. */
+export function isThrottlingFailure(status: number | undefined, code: string): boolean {
+  const bare = bareCode(code);
+  return isRateLimitCode(bare) || bare === "system.busy" || bare === "systemBusy" || status === 429;
+}
+
 /**
  * Decide what to do about a failure. `status` is undefined when no answer came. DingTalk's code decides
  * first (it is more precise than the status); an unknown code falls back to the status.

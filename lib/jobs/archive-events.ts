@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { type ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
@@ -14,6 +15,9 @@ import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
 import { enqueue } from "./queue";
 import { decideRequeue, formatDuration, type Requeue, type RequeueLimits, sqsDelaySeconds } from "./requeue";
+
+/** First wait of a job DingTalk kept throttling; it doubles per attempt (requeue.ts). */
+const THROTTLED_RETRY_AFTER_MS = 60_000;
 
 /** How one archive run ended (archived, skipped, or paused for lack of time). */
 export type ArchiveRunOutcome = ArchiveResult;
@@ -151,6 +155,16 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (isArchiveRetryLater(error)) {
       const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };
+      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+    }
+    if (isThrottlingFailure(error.status, error.code)) {
+      // Still throttled after the client's retries: a counted attempt with a growing wait, not a
+      // redelivery at once (which would be throttled again, and reset nothing we count).
+      const later: Requeue = {
+        kind: "retry-later",
+        reason: error.code,
+        retryAfterMs: THROTTLED_RETRY_AFTER_MS,
+      };
       return await requeue({ ...job, jobId }, later, deps, log, describe(error));
     }
     if (!error.retryable) {

@@ -125,6 +125,26 @@ describe("a file answering fileArchived forever", () => {
     });
   });
 
+  it("still throttled after the client's retries: a counted attempt, back in 1 min, not an instant redelivery", async () => {
+    sandbox.addFaults({ api: "downloadInfo", kind: "qpsLimit" });
+    const dentryId = sandbox.putGeneratedFile({ name: "busy.bin", size: 10, seed: "busy" });
+    const result = await invoke<SQSBatchResponse>(
+      handler,
+      sqsEventOf({ spaceId: "sandbox-space", dentryId }, "m-busy"),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    const { queued, dead } = drain();
+    expect(dead).toEqual([]);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]?.delaySeconds).toBe(60);
+    expect(queued[0]?.body.attempts).toMatchObject({
+      failed: 1,
+      recent: [
+        expect.objectContaining({ reason: "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", counted: true }),
+      ],
+    });
+  }, 30_000);
+
   it("a job waiting out a long delay goes back without calling DingTalk", async () => {
     const dentryId = sandbox.putGeneratedFile({ name: "later.bin", size: 10, seed: "later" });
     const job = { spaceId: "sandbox-space", dentryId, jobId: "job-later", notBefore: Date.now() + 3600_000 };
