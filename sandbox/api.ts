@@ -14,7 +14,8 @@ export interface ApiRequest {
   state: SandboxState;
 }
 
-const ID_FORMAT = /^[A-Za-z0-9_.-]{1,128}$/;
+/** DingTalk's ids are opaque: any printable characters (base64 "/+=" included), no control characters. */
+const ID_FORMAT = /^[^\p{Cc}]{1,256}$/u;
 
 function query(r: ApiRequest, name: string): string | undefined {
   return r.url.searchParams.get(name) ?? undefined;

@@ -43,6 +43,7 @@ export const faultRuleSchema = z.strictObject({
   code: z.string().optional(),
   message: z.string().optional(),
   urlIndex: count.optional(),
+  afterEffect: z.boolean().optional(),
 });
 /** Validate one rule or an array of rules (admin endpoint, SANDBOX_FAULTS); errors name the bad field. */
 export function parseFaultRules(json: unknown): { rules: FaultRule[] } | { error: string } {
@@ -54,7 +55,7 @@ export function parseFaultRules(json: unknown): { rules: FaultRule[] } | { error
 }
 
 /** Kinds that only make sense on the file host, and kinds that only make sense on the OpenAPI. */
-const FILE_HOST_ONLY = new Set<FaultKind>(["ignoreRange", "urlExpired", "stall"]);
+const FILE_HOST_ONLY = new Set<FaultKind>(["ignoreRange", "urlExpired"]);
 const API_ONLY = new Set<FaultKind>(["tokenExpired", "fileArchived"]);
 
 function applies(rule: FaultRule, api: SandboxApi, urlIndex: number | undefined): boolean {

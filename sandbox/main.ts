@@ -1,7 +1,8 @@
 /**
  * Run the sandbox standalone: `npm run sandbox`.
  * Env: SANDBOX_PORT (4010), SANDBOX_HOST (127.0.0.1), SANDBOX_DIR, SANDBOX_BANDWIDTH (bytes/s),
- * SANDBOX_FAULTS (JSON array of fault rules).
+ * SANDBOX_FAULTS (JSON array of fault rules), SANDBOX_UNION_ID / SANDBOX_SPACE_ID / SANDBOX_CONVERSATION_ID
+ * (ids in DingTalk's real shapes instead of the defaults, e.g. a base64 conversation id).
  */
 import { parseFaultRules } from "./faults";
 import { startSandbox } from "./server";
@@ -41,6 +42,9 @@ const sandbox = await startSandbox({
   dir: process.env.SANDBOX_DIR || undefined,
   bandwidthBytesPerSecond: intEnv("SANDBOX_BANDWIDTH"),
   faults: faultsEnv(),
+  unionId: process.env.SANDBOX_UNION_ID || undefined,
+  spaceId: process.env.SANDBOX_SPACE_ID || undefined,
+  conversationId: process.env.SANDBOX_CONVERSATION_ID || undefined,
 });
 const { appKey, appSecret, unionId, spaceId, conversationId } = sandbox.options;
 console.log(

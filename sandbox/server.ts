@@ -81,12 +81,14 @@ async function handleApi(state: SandboxState, req: IncomingMessage, res: ServerR
       req.socket.destroy();
       return;
     }
-    if (plan.answer) throw faultError(plan.answer);
+    if (plan.answer && !plan.answer.afterEffect) throw faultError(plan.answer);
     if (r.api !== "token" && !state.tokens.isValid(headerValue(req, "x-acs-dingtalk-access-token"))) {
       throw new DingTalkError(400, "InvalidAuthentication", "不合法的access_token");
     }
     if (r.api !== "token") state.refresh();
     const body = await r.handler({ req, url, params, state });
+    // The call took effect; its answer is the fault's (DingTalk did the work, the answer failed).
+    if (plan.answer) throw faultError(plan.answer);
     if (!plan.body) return sendJson(res, 200, body);
     // A body fault on an API answer: the JSON arrives cut short.
     const text = Buffer.from(JSON.stringify(body));

@@ -40,7 +40,10 @@ export type FaultKind =
   | "ignoreRange"
   /** File host: answer 403 as an expired signed URL does. */
   | "urlExpired"
-  /** File host: send `afterBytes` bytes, then stall (no more bytes, socket open) for `latencyMs`. */
+  /**
+   * Send `afterBytes` bytes, then stall (no more bytes, socket open) for `latencyMs` (default: until the
+   * client gives up). On an API call the call takes effect first (a send is recorded), then its answer stalls.
+   */
   | "stall";
 
 export interface FaultRule {
@@ -58,6 +61,11 @@ export interface FaultRule {
   message?: string;
   /** File host only: apply only to requests on `resourceUrls[urlIndex]` (to test failing over). */
   urlIndex?: number;
+  /**
+   * API calls, error-like kinds: the call takes effect first (a link is sent and recorded), then the error is
+   * answered, as when DingTalk did the work and its answer was lost or failed.
+   */
+  afterEffect?: boolean;
 }
 
 export interface SandboxOptions {

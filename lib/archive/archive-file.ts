@@ -330,7 +330,7 @@ function paused(
 /** The engine's recoverable events as log lines (they never hold a signed URL's query). */
 function logEvent(log: Logger, event: TransferEvent, key: string): void {
   if (event.type === "resume") log.info("resuming from checkpoint", { key, ...event });
-  else if (event.type === "retry" || event.type === "refresh")
-    log.debug(`transfer ${event.type}`, { key, ...event });
+  // An expired URL is refreshed as planned; a failed part that is tried again is one WARN line.
+  else if (event.type === "refresh") log.debug("transfer refresh", { key, ...event });
   else log.warn(`transfer ${event.type}`, { key, ...event });
 }

@@ -9,6 +9,7 @@
  * S3's limit of 1,024 UTF-8 bytes; a name too long for it is cut at a character boundary, keeping its extension.
  * Pure functions, no I/O.
  */
+import { keySegment } from "../dingtalk/ids";
 
 export const S3_MAX_KEY_BYTES = 1024;
 
@@ -31,12 +32,11 @@ export interface ArchiveKeyInput {
 export function archiveKey(input: ArchiveKeyInput): string {
   const { prefix, spaceId, dentryId, version } = input;
   checkPrefix(prefix);
-  checkSegment("spaceId", spaceId);
-  checkSegment("dentryId", dentryId);
+
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new RangeError(`version must be a whole number ≥ 1, got ${version}`);
   }
-  const folder = `${prefix}${spaceId}/${dentryId}/v${version}/`;
+  const folder = `${prefix}${keySegment("spaceId", spaceId)}/${keySegment("dentryId", dentryId)}/v${version}/`;
   const room = S3_MAX_KEY_BYTES - utf8Bytes(folder);
   // Keep at least a few bytes for the name: an ARCHIVE_PREFIX eating the whole key is a configuration error.
   if (room < 8) {
@@ -113,16 +113,6 @@ export function graphemesOf(text: string): string[] {
 
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, "utf8");
-}
-
-/** Ids come from DingTalk and from triggers; one that could change the key's folder structure is refused. */
-function checkSegment(name: string, value: string): void {
-  if (typeof value !== "string" || value === "" || value === "." || value === "..") {
-    throw new RangeError(`${name} must be a non-empty id, got ${JSON.stringify(value)}`);
-  }
-  if (/[/\\\p{Cc}]/u.test(value)) {
-    throw new RangeError(`${name} must not contain slashes or control characters`);
-  }
 }
 
 function checkPrefix(prefix: string): void {

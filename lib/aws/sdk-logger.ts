@@ -13,12 +13,15 @@ function describe(content: unknown[]): string {
 }
 
 /**
- * The SDK's own warnings and errors (e.g. a failed streaming request) go to our structured log instead
- * of the console; its info lines (one per request, with the input) are dropped as noise.
+ * The SDK's own warnings go to our structured log instead of the console; its info lines (one per request,
+ * with the input) are dropped as noise. Its error lines are DEBUG: the SDK logs every failed command with its
+ * input, yet the failure also reaches the caller, which decides what it means — HeadObject's 404 is the
+ * normal "not archived yet", a failed part is retried (one WARN line from the engine). ERROR is kept for
+ * what actually failed the archive or the send.
  */
 export const sdkLogger = {
   debug: () => undefined,
   info: () => undefined,
   warn: (...content: unknown[]) => logger.warn("AWS SDK warning", { detail: describe(content) }),
-  error: (...content: unknown[]) => logger.error("AWS SDK error", { detail: describe(content) }),
+  error: (...content: unknown[]) => logger.debug("AWS SDK call failed", { detail: describe(content) }),
 };

@@ -100,6 +100,10 @@ export interface DingTalkConfig {
   appSecret: SecretSource;
   /** The operator whose permissions calls run with when a request names none. */
   defaultUnionId: string | undefined;
+  /** Per DingTalk call attempt (answer and body). */
+  timeoutMs: number;
+  /** Ask for download URLs inside Alibaba Cloud's network (deployments there only). */
+  preferIntranet: boolean;
 }
 
 export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
@@ -110,6 +114,11 @@ export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
       DINGTALK_API_BASE: httpUrl.default(DEFAULT_DINGTALK_API_BASE),
       DINGTALK_APP_KEY: nonEmpty,
       DINGTALK_UNION_ID: nonEmpty.optional(),
+      DINGTALK_TIMEOUT_MS: positiveInt(100, 60_000).default(10_000),
+      DINGTALK_PREFER_INTRANET: z
+        .enum(["true", "false"], { error: "must be true or false" })
+        .default("false")
+        .transform((value) => value === "true"),
     },
     problems,
   );
@@ -119,6 +128,8 @@ export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
     appKey: section.DINGTALK_APP_KEY,
     appSecret: appSecret as SecretSource,
     defaultUnionId: section.DINGTALK_UNION_ID,
+    timeoutMs: section.DINGTALK_TIMEOUT_MS,
+    preferIntranet: section.DINGTALK_PREFER_INTRANET,
   }));
 }
 
@@ -240,6 +251,8 @@ export interface ArchiveQueueConfig {
   deadLetterQueueUrl: string;
   /** Stop starting parts when the invocation has less than this left, seconds. */
   stopMarginSeconds: number;
+  /** When a requeued job gives up (lib/jobs/requeue.ts): failed attempts, age, longest wait. */
+  requeueLimits: { maxAttempts: number; maxAgeMs: number; maxBackoffMs: number };
 }
 
 export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConfig {
@@ -250,6 +263,8 @@ export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConf
       ARCHIVE_QUEUE_URL: httpUrl,
       ARCHIVE_DLQ_URL: httpUrl,
       ARCHIVE_STOP_MARGIN_SECONDS: positiveInt(10, 600).default(90),
+      ARCHIVE_MAX_ATTEMPTS: positiveInt(1, 100).default(10),
+      ARCHIVE_MAX_AGE_HOURS: positiveInt(1, 24 * 30).default(48),
     },
     problems,
   );
@@ -257,6 +272,12 @@ export function loadArchiveQueueConfig(env: Env = process.env): ArchiveQueueConf
     queueUrl: section.ARCHIVE_QUEUE_URL,
     deadLetterQueueUrl: section.ARCHIVE_DLQ_URL,
     stopMarginSeconds: section.ARCHIVE_STOP_MARGIN_SECONDS,
+    requeueLimits: {
+      maxAttempts: section.ARCHIVE_MAX_ATTEMPTS,
+      maxAgeMs: section.ARCHIVE_MAX_AGE_HOURS * 3600_000,
+      // Doubling from DingTalk's 5 minutes: 5, 10, 20 ... min, then every 6 hours.
+      maxBackoffMs: 6 * 3600_000,
+    },
   }));
 }
 

@@ -7,7 +7,8 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
-import { invalidResponseError } from "./errors";
+import { CLIENT_CODES, DingTalkError, invalidResponseError } from "./errors";
+import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { createTokenCache } from "./token";
@@ -16,8 +17,9 @@ import {
   type Dentry,
   type DentryPage,
   DentryPageSchema,
+  DOWNLOAD_PROTOCOL,
   type DownloadInfo,
-  DownloadInfoSchema,
+  DownloadInfoAnswerSchema,
   GetDentryAnswerSchema,
   type GetDentryInput,
   type GetFileDownloadInfoInput,
@@ -51,6 +53,11 @@ export interface DingTalkClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Per attempt, for the answer and again for its body. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Download URLs inside Alibaba Cloud's network (DINGTALK_PREFER_INTRANET). DingTalk defaults this to true,
+   * so the client always sends its choice; default false.
+   */
+  preferIntranet?: boolean;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
   /** Default: silent. */
@@ -84,35 +91,29 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** DingTalk's maximum page size: fewer, fuller pages spend less of the org's monthly API quota. */
 const DEFAULT_PAGE_SIZE = 50;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else), and one with
- * a lone surrogate: URLSearchParams would silently send U+FFFD instead (another id), encodeURIComponent throw.
- */
+/** Refuse an empty id before it reaches a URL (".../spaces//dentries" would mean something else). */
 function required(name: string, value: string): string {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`DingTalk client: ${name} must be a non-empty string`);
   }
-  if (LONE_SURROGATE.test(value)) {
+  // URLSearchParams would silently send U+FFFD instead (another id), encodeURIComponent throw.
+  if (hasLoneSurrogate(value)) {
     throw new TypeError(`DingTalk client: ${name} must be well-formed Unicode (it holds a lone surrogate)`);
   }
   return value;
 }
 
-/**
- * Ids come from outside (webhooks, events): encode each as one path segment. "." and ".." are refused: URL
- * parsing drops or climbs them (encodeURIComponent leaves dots alone), so ".." as a space id would send the
- * call, with our token, to another DingTalk path.
- */
-function segment(name: string, value: string): string {
-  const id = required(name, value);
-  if (id === "." || id === "..") {
-    throw new TypeError(
-      `DingTalk client: ${name} must not be "." or ".." (a URL path would drop or climb it)`,
-    );
+/** Download info in the one protocol the engine speaks, or an error naming what came instead. */
+function downloadInfoOf(answer: z.output<typeof DownloadInfoAnswerSchema>): DownloadInfo {
+  if (answer.protocol !== DOWNLOAD_PROTOCOL || answer.headerSignatureInfo === undefined) {
+    throw new DingTalkError({
+      api: "getFileDownloadInfo",
+      status: 200,
+      code: CLIENT_CODES.unsupportedProtocol,
+      detail: `DingTalk offered the download protocol ${JSON.stringify(answer.protocol.slice(0, 40))}; only ${DOWNLOAD_PROTOCOL} is supported`,
+    });
   }
-  return encodeURIComponent(id);
+  return { protocol: DOWNLOAD_PROTOCOL, headerSignatureInfo: answer.headerSignatureInfo };
 }
 
 export function createDingTalkClient(options: DingTalkClientOptions): DingTalkClient {
@@ -153,7 +154,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
   }
 
   function storagePath(spaceId: string, ...rest: string[]): string {
-    return ["v1.0/storage/spaces", segment("spaceId", spaceId), ...rest].join("/");
+    return ["v1.0/storage/spaces", urlPathSegment("spaceId", spaceId), ...rest].join("/");
   }
 
   function listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage> {
@@ -191,24 +192,33 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
         },
         schema: SendFileLinkResultSchema,
         authenticated: true,
+        // Posting a link twice posts it twice: repeated only where DingTalk certainly did nothing.
+        idempotent: false,
       }),
 
-    getFileDownloadInfo: (input) =>
-      call({
+    getFileDownloadInfo: async (input) => {
+      const answer = await call({
         api: "getFileDownloadInfo",
         method: "post",
         path: storagePath(
           input.spaceId,
           "dentries",
-          segment("dentryId", input.dentryId),
+          urlPathSegment("dentryId", input.dentryId),
           "downloadInfos/query",
         ),
         searchParams: { unionId: required("unionId", input.unionId) },
         // preferIntranet defaults to true on DingTalk's side: always send our choice.
-        json: { option: { version: input.version, preferIntranet: input.preferIntranet ?? false } },
-        schema: DownloadInfoSchema,
+        json: {
+          option: {
+            version: input.version,
+            preferIntranet: input.preferIntranet ?? options.preferIntranet ?? false,
+          },
+        },
+        schema: DownloadInfoAnswerSchema,
         authenticated: true,
-      }),
+      });
+      return downloadInfoOf(answer);
+    },
 
     listDentriesPage,
 
@@ -229,7 +239,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       const answer = await call({
         api: "getDentry",
         method: "post",
-        path: storagePath(input.spaceId, "dentries", segment("dentryId", input.dentryId), "query"),
+        path: storagePath(input.spaceId, "dentries", urlPathSegment("dentryId", input.dentryId), "query"),
         searchParams: { unionId: required("unionId", input.unionId) },
         json: { option: {} },
         schema: GetDentryAnswerSchema,

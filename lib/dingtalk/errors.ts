@@ -33,6 +33,8 @@ export interface DingTalkErrorInit {
   retryAfterMs?: number | undefined;
   /** For InvalidResponse: which fields were wrong (paths and problems, never values). */
   issues?: readonly ResponseIssue[] | undefined;
+  /** The connection failed before the request was written: DingTalk certainly did nothing. */
+  requestNotSent?: boolean | undefined;
 }
 
 export interface ResponseIssue {
@@ -54,6 +56,8 @@ export class DingTalkError extends Error {
   /** Wait at least this long before asking again (fileArchived, IP ban); for a queue's redelivery delay. */
   readonly retryAfterMs: number | undefined;
   readonly issues: readonly ResponseIssue[] | undefined;
+  /** The connection failed before the request was written: DingTalk certainly did nothing. */
+  readonly requestNotSent: boolean;
 
   constructor(init: DingTalkErrorInit) {
     const where = init.status === undefined ? "no answer" : `HTTP ${init.status}`;
@@ -67,6 +71,7 @@ export class DingTalkError extends Error {
     this.dingtalkMessage = init.detail;
     this.retryAfterMs = init.retryAfterMs;
     this.issues = init.issues;
+    this.requestNotSent = init.requestNotSent ?? false;
     const decision = classifyDingTalkFailure(init.status, init.code);
     this.retryable = decision === "retry" || decision === "retry-later";
   }
@@ -183,11 +188,30 @@ export function transportError(
   kind: "network" | "timeout",
   reason: string,
   secrets: Iterable<string>,
+  extra: { requestNotSent?: boolean; requestId?: string | undefined } = {},
 ): DingTalkError {
   return new DingTalkError({
     api,
     status: undefined,
     code: kind === "timeout" ? CLIENT_CODES.timeout : CLIENT_CODES.network,
     detail: sanitize(reason, secrets),
+    // When the headers came and the body did not: DingTalk's id for the request is known.
+    requestId: extra.requestId,
+    requestNotSent: extra.requestNotSent,
+  });
+}
+
+/**
+ * A call that is not idempotent went out and no clear answer came back: report that, keeping what was seen
+ * (status, DingTalk's request id, the original code) so a person can check the conversation.
+ */
+export function outcomeUnknownError(failure: DingTalkError): DingTalkError {
+  const seen = failure.status === undefined ? "no answer" : `HTTP ${failure.status}`;
+  return new DingTalkError({
+    api: failure.api,
+    status: failure.status,
+    code: CLIENT_CODES.outcomeUnknown,
+    detail: `the request reached DingTalk but its outcome is unknown (${seen}, ${failure.code}: ${failure.dingtalkMessage}); it was not repeated, so DingTalk did it once or not at all`,
+    requestId: failure.requestId,
   });
 }

@@ -10,6 +10,8 @@ export async function dingTalkClientFromConfig(
     baseUrl: config.apiBase,
     appKey: config.appKey,
     appSecret: await resolveSecret(config.appSecret, "DINGTALK_APP_SECRET"),
+    timeoutMs: config.timeoutMs,
+    preferIntranet: config.preferIntranet,
     logger,
   });
 }

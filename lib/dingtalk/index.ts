@@ -15,6 +15,7 @@ export {
   DEFAULT_RETRY_POLICY,
   type FailureDecision,
   isRateLimitCode,
+  isThrottlingFailure,
   type RetryPolicy,
   retryDelayMs,
 } from "./retry";

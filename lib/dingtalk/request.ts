@@ -17,10 +17,11 @@ import {
   errorFromAnswer,
   invalidResponseError,
   ipBanError,
+  outcomeUnknownError,
   type ResponseIssue,
   transportError,
 } from "./errors";
-import { classifyDingTalkFailure, type RetryPolicy, retryDelayMs } from "./retry";
+import { classifyDingTalkFailure, classifySendFailure, type RetryPolicy, retryDelayMs } from "./retry";
 import type { TokenCache } from "./token";
 
 export const ACCESS_TOKEN_HEADER = "x-acs-dingtalk-access-token";
@@ -37,6 +38,12 @@ export interface CallSpec<S extends z.ZodType> {
   schema: S;
   /** False only for the token call itself. */
   authenticated: boolean;
+  /**
+   * False for a call that changes something each time (send-file-link): it is repeated only where DingTalk
+   * certainly did nothing, and an uncertain failure becomes `outcomeUnknown` (retry.ts classifySendFailure).
+   * Default true: reads are retried freely.
+   */
+  idempotent?: boolean;
 }
 
 export interface CallDeps {
@@ -100,7 +107,14 @@ export async function callDingTalk<S extends z.ZodType>(
 
     const { error } = outcome;
     const facts = { api: spec.api, status: error.status, code: error.code, requestId: error.requestId };
-    const decision = classifyDingTalkFailure(error.status, error.code);
+    const decision =
+      spec.idempotent === false
+        ? classifySendFailure(error)
+        : classifyDingTalkFailure(error.status, error.code);
+    if (decision === "outcome-unknown") {
+      deps.logger.warn("DingTalk call may have taken effect; not repeating it", facts);
+      throw outcomeUnknownError(error);
+    }
     if (decision === "refresh-token" && token !== undefined && !tokenRefreshed) {
       // Refresh once and repeat once; this repeat does not spend a backoff attempt.
       tokenRefreshed = true;
@@ -144,7 +158,7 @@ async function attemptOnce<S extends z.ZodType>(
       })
       .text();
   } catch (error) {
-    const failure = failureFromException(spec.api, error, deps.secrets());
+    const failure = failureFromException(spec.api, error, deps.secrets(), seen.requestId);
     deps.logger.debug("DingTalk call failed", {
       api: spec.api,
       status: failure.status,
@@ -164,7 +178,12 @@ async function attemptOnce<S extends z.ZodType>(
 }
 
 /** ky's errors → DingTalkError. Anything else is a bug in our code: let it propagate as is. */
-function failureFromException(api: DingTalkApi, error: unknown, secrets: string[]): DingTalkError {
+function failureFromException(
+  api: DingTalkApi,
+  error: unknown,
+  secrets: string[],
+  headerRequestId: string | undefined,
+): DingTalkError {
   if (isHTTPError(error)) {
     return errorFromAnswer({
       api,
@@ -175,14 +194,45 @@ function failureFromException(api: DingTalkApi, error: unknown, secrets: string[
       secrets,
     });
   }
-  if (isTimeoutError(error)) return transportError(api, "timeout", "no answer in time", secrets);
+  const requestId = headerRequestId;
+  if (isTimeoutError(error))
+    return transportError(api, "timeout", "no answer in time", secrets, { requestId });
   // ky wraps failures before the answer in NetworkError; a connection cut while reading the body comes
   // through as undici's raw TypeError("terminated").
-  if (isNetworkError(error)) return transportError(api, "network", describeCauses(error.cause), secrets);
+  if (isNetworkError(error)) {
+    const requestNotSent = failedToConnect(error);
+    return transportError(api, "network", describeCauses(error.cause), secrets, {
+      requestNotSent,
+      requestId,
+    });
+  }
   if (error instanceof TypeError && (error.message === "terminated" || error.message === "fetch failed")) {
-    return transportError(api, "network", describeCauses(error), secrets);
+    const requestNotSent = failedToConnect(error);
+    return transportError(api, "network", describeCauses(error), secrets, { requestNotSent, requestId });
   }
   throw error;
+}
+
+/**
+ * Failures of connecting (name lookup, refused, unreachable, connect timeout): no byte of the request was
+ * written, so even a call that is not idempotent may be repeated. A reset or "terminated" may come after
+ * the request went out: not in this list.
+ */
+const CONNECT_FAILURE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function failedToConnect(error: unknown): boolean {
+  for (let link = error, depth = 0; link instanceof Error && depth < 5; link = link.cause, depth++) {
+    const code = (link as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECT_FAILURE_CODES.has(code)) return true;
+  }
+  return false;
 }
 
 /** "fetch failed: connect ECONNREFUSED 127.0.0.1:4010" — messages and codes only, never the objects. */

@@ -13,6 +13,13 @@ export const CLIENT_CODES = {
   ipBanned: "IpBanned",
   /** A non-2xx answer without a DingTalk error body (e.g. a proxy's 502). */
   httpError: "HttpError",
+  /**
+   * A call that is not idempotent (send-file-link) went out and no clear answer came back (timeout, 5xx,
+   * an unreadable answer): DingTalk may or may not have done it. Never retried; a person decides.
+   */
+  outcomeUnknown: "outcomeUnknown",
+  /** Download info in a protocol other than HEADER_SIGNATURE: the engine cannot use it. */
+  unsupportedProtocol: "UnsupportedDownloadProtocol",
 } as const;
 
 /**
@@ -54,6 +61,8 @@ const NEVER_CODES = new Set([
   "invalidClientIdOrSecret",
   /** A malformed answer will not get better by asking again at once. */
   CLIENT_CODES.invalidResponse,
+  CLIENT_CODES.outcomeUnknown,
+  CLIENT_CODES.unsupportedProtocol,
 ]);
 
 function bareCode(code: string): string {
@@ -62,6 +71,12 @@ function bareCode(code: string): string {
 
 export function isRateLimitCode(code: string): boolean {
   return RATE_LIMIT_CODES.has(bareCode(code));
+}
+
+/** DingTalk refused the call for load (QPS/QPM 403, 429 system.busy): it did nothing, ask again later. */
+export function isThrottlingFailure(status: number | undefined, code: string): boolean {
+  const bare = bareCode(code);
+  return isRateLimitCode(bare) || bare === "system.busy" || bare === "systemBusy" || status === 429;
 }
 
 /**
@@ -77,6 +92,34 @@ export function classifyDingTalkFailure(status: number | undefined, code: string
   if (status === undefined) return "never";
   if (status === 408 || status === 429 || status >= 500) return "retry";
   return "never";
+}
+
+/**
+ * What to do about a failed call that is not idempotent (send-file-link: a repeat posts the link again).
+ * It is repeated only where DingTalk certainly did nothing: throttled (QPS/QPM 403, 429), the access token
+ * refused, or the connection failed before the request was written (`requestNotSent`). An answer that
+ * refuses the request for a reason (paramError, conversationNotExist, an IP ban) is final as for any call.
+ * Anything else after the request went out (timeout, cut connection, 5xx, an unreadable answer) is
+ * `outcome-unknown`.
+ */
+export type SendFailureDecision = "retry" | "refresh-token" | "never" | "retry-later" | "outcome-unknown";
+
+export function classifySendFailure(failure: {
+  status: number | undefined;
+  code: string;
+  requestNotSent?: boolean | undefined;
+}): SendFailureDecision {
+  const { status, code } = failure;
+  const bare = bareCode(code);
+  if (failure.requestNotSent) return "retry";
+  if (bare === "InvalidAuthentication" || status === 401) return "refresh-token";
+  if (isRateLimitCode(bare) || bare === "system.busy" || bare === "systemBusy" || status === 429)
+    return "retry";
+  if (bare === CLIENT_CODES.ipBanned) return "retry-later";
+  if (status === undefined || status >= 500 || bare === CLIENT_CODES.invalidResponse)
+    return "outcome-unknown";
+  // A 2xx/3xx that is not a success, or a 4xx: DingTalk (or a proxy before it) answered and refused.
+  return status >= 400 ? "never" : "outcome-unknown";
 }
 
 export interface RetryPolicy {

@@ -103,30 +103,43 @@ export const GetDentryAnswerSchema = z.object({ dentry: DentrySchema });
 
 // ── convFile: a file link sent into a conversation ─────────────────────────────────────────────────
 
-/** The `file` of send-file-link's answer. We pass it through to callers, so only `id` is required. */
-export const ConvFileSchema = z.object({
-  id,
+/** The `file` of send-file-link's answer, as documented. Callers get it as DingTalk sent it. */
+export interface ConvFile {
+  id: string | number;
   /** openConversationId the file was sent to. */
-  conversationId: z.string().optional(),
-  spaceId: id.optional(),
-  parentId: id.optional(),
-  type: dentryType.optional(),
-  name: z.string().optional(),
-  size: long.optional(),
-  path: z.string().optional(),
-  version: long.optional(),
-  status: openEnum(DENTRY_STATUSES).optional(),
-  extension: z.string().optional(),
-  creatorId: z.string().optional(),
-  modifierId: z.string().optional(),
-  createTime: z.string().optional(),
-  modifiedTime: z.string().optional(),
-  uuid: z.string().optional(),
-});
-export type ConvFile = z.output<typeof ConvFileSchema>;
+  conversationId?: string;
+  spaceId?: string | number;
+  parentId?: string | number;
+  type?: string;
+  name?: string;
+  size?: number | string;
+  path?: string;
+  version?: number | string;
+  status?: string;
+  extension?: string;
+  creatorId?: string;
+  modifierId?: string;
+  createTime?: string;
+  modifiedTime?: string;
+  uuid?: string;
+  [field: string]: unknown;
+}
 
-export const SendFileLinkResultSchema = z.object({ file: ConvFileSchema });
-export type SendFileLinkResult = z.output<typeof SendFileLinkResultSchema>;
+/** Send-file-link's answer: `{file: {...}}` per the reference, plus whatever else DingTalk adds. */
+export interface SendFileLinkResult {
+  file?: ConvFile;
+  [field: string]: unknown;
+}
+
+/**
+ * A 2xx from send-file-link means the link was posted, so any JSON object is a success: it is stored and
+ * returned as DingTalk sent it, unknown or unexpected fields included. Refusing it would report a failure
+ * for a link that is in the conversation (and invite a second send).
+ */
+export const SendFileLinkResultSchema = z.custom<SendFileLinkResult>(
+  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  "must be a JSON object",
+);
 
 // ── download info ──────────────────────────────────────────────────────────────────────────────────
 
@@ -136,20 +149,50 @@ export const HeaderSignatureInfoSchema = z.object({
   resourceUrls: z.array(z.url()).min(1),
   /** Send every one unchanged with the GET (adding Range is safe). */
   headers: z.record(z.string(), z.string()),
-  /** Lifetime of the URLs and headers, seconds (900 in the docs). */
-  expirationSeconds: z.number().int().positive().optional(),
+  /**
+   * Lifetime of the URLs and headers, seconds (900 in the docs). 0 or absent: unknown, so the URLs are
+   * refreshed when the file host says they expired (a 403), not ahead of time.
+   */
+  expirationSeconds: z.number().int().nonnegative().optional(),
   region: openEnum(REGIONS).optional(),
   /** Documented as "no use case at present, ignore". */
   internalResourceUrls: z.array(z.string()).optional(),
 });
 export type HeaderSignatureInfo = z.output<typeof HeaderSignatureInfoSchema>;
 
-export const DownloadInfoSchema = z.object({
-  /** HEADER_SIGNATURE is the only documented protocol. */
-  protocol: openEnum(["HEADER_SIGNATURE"]),
-  headerSignatureInfo: HeaderSignatureInfoSchema,
-});
-export type DownloadInfo = z.output<typeof DownloadInfoSchema>;
+/** HEADER_SIGNATURE is the only documented protocol, and the only one the transfer engine speaks. */
+export const DOWNLOAD_PROTOCOL = "HEADER_SIGNATURE";
+
+export interface DownloadInfo {
+  protocol: typeof DOWNLOAD_PROTOCOL;
+  headerSignatureInfo: HeaderSignatureInfo;
+}
+
+/**
+ * The answer as it comes. Another protocol passes here, so the client can fail it with its own code
+ * (UnsupportedDownloadProtocol) rather than as a malformed answer; HEADER_SIGNATURE needs its info.
+ */
+export const DownloadInfoAnswerSchema = z
+  .object({
+    protocol: z.string(),
+    headerSignatureInfo: z.unknown().optional(),
+  })
+  .transform((answer, ctx) => {
+    if (answer.protocol !== DOWNLOAD_PROTOCOL)
+      return { protocol: answer.protocol, headerSignatureInfo: undefined };
+    const info = HeaderSignatureInfoSchema.safeParse(answer.headerSignatureInfo);
+    if (!info.success) {
+      for (const issue of info.error.issues) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["headerSignatureInfo", ...issue.path],
+          message: issue.message,
+        });
+      }
+      return z.NEVER;
+    }
+    return { protocol: answer.protocol, headerSignatureInfo: info.data };
+  });
 
 // ── space ──────────────────────────────────────────────────────────────────────────────────────────
 

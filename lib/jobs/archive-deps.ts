@@ -54,7 +54,7 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
   return {
     runJob: async (job, control) => {
       let lastLog = 0;
-      const { jobId, ...request } = job;
+      const { jobId, attempts: _history, notBefore: _wait, ...request } = job;
       return archiveFile(request, {
         dingtalk,
         s3,
@@ -86,5 +86,6 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     ),
     webhook: { secret: webhookSecret, maxBodyBytes: settings.webhook.maxBodyBytes },
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
+    requeueLimits: settings.queue.requeueLimits,
   };
 }

@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { type ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
@@ -13,6 +14,10 @@ import { parseOrThrow } from "../validation";
 import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
 import { enqueue } from "./queue";
+import { decideRequeue, formatDuration, type Requeue, type RequeueLimits, sqsDelaySeconds } from "./requeue";
+
+/** First wait of a job DingTalk kept throttling; it doubles per attempt (requeue.ts). */
+const THROTTLED_RETRY_AFTER_MS = 60_000;
 
 /** How one archive run ended (archived, skipped, or paused for lack of time). */
 export type ArchiveRunOutcome = ArchiveResult;
@@ -35,14 +40,19 @@ export interface ArchiveEventDeps {
   webhook: WebhookSettings;
   /** Stop starting parts when less than this much invocation time is left. */
   stopMarginMs: number;
+  /** When a requeued job gives up (ARCHIVE_MAX_ATTEMPTS, ARCHIVE_MAX_AGE_HOURS). */
+  requeueLimits: RequeueLimits;
+  /** Clock for the attempt history and waits. Default Date.now. */
+  now?: () => number;
 }
 
 /**
  * The archive function's one entry point:
  * - `POST /webhooks/archive`: verify, validate, queue the job, answer 202 with its id (never archives inline);
  * - SQS: run each job; a job that ran out of time goes back to the queue and resumes from its checkpoint,
- *   `fileArchived` goes back with a delay, a permanent failure goes to the dead-letter queue with its reason,
- *   and a transient one is reported as a batch item failure so SQS redelivers it;
+ *   `fileArchived` goes back with a growing delay, each requeue counted and bounded (requeue.ts), a
+ *   permanent failure goes to the dead-letter queue with its reason, and a transient one is reported as a
+ *   batch item failure so SQS redelivers it (its redrive policy bounds those);
  * - EventBridge (`ArchiveRequested`) or a direct invoke: run the job now (continuations via the queue).
  */
 export async function handleArchiveEvent(
@@ -123,6 +133,14 @@ async function runRecord(record: SQSRecord, context: Context, deps: ArchiveEvent
 async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps, deliveryId?: string) {
   const jobId = job.jobId ?? deliveryId ?? context.awsRequestId;
   const log = { jobId, spaceId: job.spaceId, dentryId: job.dentryId };
+  const now = deps.now ?? Date.now;
+  if (job.notBefore !== undefined && now() < job.notBefore) {
+    // A wait longer than SQS's 15-minute delay: back for the rest of it, without calling DingTalk.
+    const waitMs = job.notBefore - now();
+    await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, sqsDelaySeconds(waitMs));
+    logger.debug("archive job waits", { ...log, waitMs });
+    return { status: "requeued" as const, reason: "waiting" };
+  }
   // Every line logged while this job runs (lib/archive's "archived", progress) carries its id.
   logger.appendKeys({ jobId });
   try {
@@ -130,17 +148,24 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
       shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
     });
     if (outcome.status === "paused") {
-      await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId });
-      logger.info("archive paused for lack of time; continues from its checkpoint", log);
-      return { status: "requeued" as const };
+      return await requeue({ ...job, jobId }, { kind: "paused", partsDone: outcome.partsDone }, deps, log);
     }
     return outcome;
   } catch (thrown) {
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (isArchiveRetryLater(error)) {
-      await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, error.retryAfterMs / 1000);
-      logger.info("archive deferred", { ...log, code: error.code, retryAfterMs: error.retryAfterMs });
-      return { status: "requeued" as const, reason: error.code };
+      const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };
+      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+    }
+    if (isThrottlingFailure(error.status, error.code)) {
+      // Still throttled after the client's retries: a counted attempt with a growing wait, not a
+      // redelivery at once (which would be throttled again, and reset nothing we count).
+      const later: Requeue = {
+        kind: "retry-later",
+        reason: error.code,
+        retryAfterMs: THROTTLED_RETRY_AFTER_MS,
+      };
+      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
     }
     if (!error.retryable) {
       await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
@@ -152,6 +177,39 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
   } finally {
     logger.removeKeys(["jobId"]);
   }
+}
+
+/** Back to the queue (counted and delayed per requeue.ts), or to the dead-letter queue once the limits are spent. */
+async function requeue(
+  job: ArchiveJob,
+  why: Requeue,
+  deps: ArchiveEventDeps,
+  log: Record<string, unknown>,
+  error?: ReturnType<typeof describe>,
+) {
+  const decision = decideRequeue(job, why, (deps.now ?? Date.now)(), deps.requeueLimits);
+  const attempts = decision.job.attempts;
+  if (decision.action === "dead-letter") {
+    const failure = { ...error, code: error?.code ?? "pausedWithoutProgress", message: decision.reason };
+    await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: decision.job, error: failure });
+    logger.error("archive gave up; job dead-lettered", { ...log, error: failure, attempts });
+    return { status: "dead-lettered" as const, reason: decision.reason };
+  }
+  await enqueue(deps.sqs, deps.queueUrl, decision.job, sqsDelaySeconds(decision.delayMs));
+  if (why.kind === "paused" && !decision.counted) {
+    logger.info("archive paused for lack of time; continues from its checkpoint", { ...log, attempts });
+  } else {
+    logger.info("archive deferred", {
+      ...log,
+      code: why.kind === "paused" ? "pausedWithoutProgress" : why.reason,
+      retryIn: formatDuration(decision.delayMs),
+      failedAttempts: attempts?.failed,
+      maxAttempts: deps.requeueLimits.maxAttempts,
+    });
+  }
+  return why.kind === "paused"
+    ? { status: "requeued" as const }
+    : { status: "requeued" as const, reason: why.reason };
 }
 
 function describe(error: ArchiveError) {

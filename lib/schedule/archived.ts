@@ -3,6 +3,7 @@
  * HeadObject per file. Keys follow lib/archive/key.ts: `{prefix}{spaceId}/{dentryId}/v{version}/{name}`.
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { idFromKeySegment, keySegment } from "../dingtalk/ids";
 
 /** One archived file version. */
 export interface ArchivedVersion {
@@ -23,7 +24,8 @@ export function versionKey(dentryId: string, version: number): string {
  */
 export function parseArchiveKey(spacePrefix: string, key: string): ArchivedVersion | undefined {
   if (!key.startsWith(spacePrefix)) return undefined;
-  const [dentryId, versionPart, name, ...rest] = key.slice(spacePrefix.length).split("/");
+  const [segment, versionPart, name, ...rest] = key.slice(spacePrefix.length).split("/");
+  const dentryId = segment === undefined ? undefined : idFromKeySegment(segment);
   if (!dentryId || !versionPart || !name || rest.length > 0) return undefined;
   const match = /^v([1-9]\d{0,15})$/.exec(versionPart);
   const version = match ? Number(match[1]) : Number.NaN;
@@ -41,7 +43,7 @@ export interface ListArchivedInput {
 
 /** Every archived (dentryId, version) of a space, one ListObjectsV2 page after another. */
 export async function listArchivedVersions(s3: S3Client, input: ListArchivedInput): Promise<Set<string>> {
-  const spacePrefix = `${input.prefix}${input.spaceId}/`;
+  const spacePrefix = `${input.prefix}${keySegment("spaceId", input.spaceId)}/`;
   const archived = new Set<string>();
   let token: string | undefined;
   do {

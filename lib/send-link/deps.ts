@@ -12,7 +12,7 @@ import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import type { SendLinkEventDeps } from "./handle-event";
-import { sendLink } from "./send-link";
+import { sendLinkRecordingOutcome } from "./send-link";
 
 /** Everything send-link needs from the environment, validated at once (cold start). */
 export function loadSendLinkSettings(env: Env = process.env) {
@@ -36,7 +36,7 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
   return {
     sendLinkOnce: idempotentByKey(
       "send-link",
-      (request) => sendLink(request, { dingtalk, defaultUnionId }),
+      (request) => sendLinkRecordingOutcome(request, { dingtalk, defaultUnionId }),
       settings.idempotency,
     ),
     webhookSecret,

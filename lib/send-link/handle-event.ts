@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
-import type { SendFileLinkResult } from "../dingtalk";
+import { CLIENT_CODES, type SendFileLinkResult } from "../dingtalk";
 import type { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
@@ -11,11 +11,11 @@ import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
 import { receiveWebhook } from "../webhooks/receive";
-import { type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
+import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
 export interface SendLinkEventDeps {
-  /** The send-link use case, made idempotent by delivery key. */
-  sendLinkOnce: Idempotent<SendLinkRequest, SendFileLinkResult>;
+  /** The send-link use case, made idempotent by delivery key: a sent link and an unknown outcome are both recorded. */
+  sendLinkOnce: Idempotent<SendLinkRequest, SendLinkOutcome>;
   webhookSecret: string;
   maxBodyBytes: number;
   /** Where queued requests that can never succeed go, with their reason (else the queue's redrive does). */
@@ -28,7 +28,8 @@ export interface SendLinkEventDeps {
  * - SQS: each record is a request (possibly inside an EventBridge or SNS envelope); failures are reported
  *   per record so only they are redelivered (and reach the dead-letter queue after the redrive limit);
  * - EventBridge or a direct invoke: the detail / the payload is the request; a failure throws.
- * A redelivery with the same key (webhook-id, event id, message id) sends nothing again.
+ * A redelivery with the same key (webhook-id, event id, message id) sends nothing again and gets the first
+ * answer, an unknown outcome (502 `outcomeUnknown`; on a queue: the dead-letter queue) included.
  */
 export async function handleSendLinkEvent(
   event: unknown,
@@ -78,7 +79,7 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
   try {
     const webhook = { secret: deps.webhookSecret, maxBodyBytes: deps.maxBodyBytes };
     const { id, request } = receiveWebhook(event, webhook, sendLinkRequestSchema, "send-link request");
-    const result = await deps.sendLinkOnce({ key: id, request });
+    const result = answerOf(await deps.sendLinkOnce({ key: id, request }));
     logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);
   } catch (error) {
@@ -97,7 +98,8 @@ async function handleRecord(
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
     if (isPermanent(appError) && deps.deadLetter) {
-      // Retrying cannot fix bad input or DingTalk's "no": park it with its reason instead of spending quota.
+      // Retrying cannot fix bad input or DingTalk's "no", and must not repeat a send of unknown outcome:
+      // park it with its reason (a person decides) instead of spending quota.
       await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
       logger.warn("send-link message dead-lettered", { messageId: record.messageId, error: failure });
       return { status: "dead-lettered", reason: appError.message };
@@ -110,8 +112,12 @@ async function handleRecord(
   }
 }
 
-/** 4xx answers are final (bad input, DingTalk's 403/404) except throttling and a still-running duplicate. */
+/**
+ * 4xx answers are final (bad input, DingTalk's 403/404) except throttling and a still-running duplicate; so is
+ * an unknown outcome (the link may be in the conversation: only a person can tell).
+ */
 function isPermanent(error: AppError): boolean {
+  if (error.code === CLIENT_CODES.outcomeUnknown) return true;
   return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 409;
 }
 
@@ -121,5 +127,5 @@ async function sendParsed(
   deps: SendLinkEventDeps,
 ): Promise<SendFileLinkResult> {
   const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
-  return deps.sendLinkOnce({ key, request });
+  return answerOf(await deps.sendLinkOnce({ key, request }));
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { DingTalkClient, SendFileLinkResult } from "../dingtalk";
+import { CLIENT_CODES, type DingTalkClient, isDingTalkError, type SendFileLinkResult } from "../dingtalk";
+import { dingTalkId } from "../dingtalk/ids";
 import { AppError } from "../errors";
-import { dingTalkId } from "../triggers/schema";
 
 export const sendLinkRequestSchema = z.strictObject(
   {
@@ -45,4 +45,36 @@ export async function sendLink(request: SendLinkRequest, deps: SendLinkDeps): Pr
     dentryId: request.dentryId,
     openConversationId: request.openConversationId,
   });
+}
+
+/**
+ * What is stored under a request's idempotency key: the link was sent (DingTalk's answer as it came), or the
+ * send went out and its outcome is unknown. Storing the second too is what keeps a redelivery (same
+ * webhook-id, message id, event id) from posting the link again: it gets the same answer instead.
+ */
+export type SendLinkOutcome =
+  | { outcome: "sent"; answer: SendFileLinkResult }
+  | { outcome: "unknown"; message: string; requestId?: string };
+
+/** `sendLink`, with an unknown outcome returned (so it is recorded) instead of thrown. */
+export async function sendLinkRecordingOutcome(
+  request: SendLinkRequest,
+  deps: SendLinkDeps,
+): Promise<SendLinkOutcome> {
+  try {
+    return { outcome: "sent", answer: await sendLink(request, deps) };
+  } catch (error) {
+    if (!isDingTalkError(error) || error.code !== CLIENT_CODES.outcomeUnknown) throw error;
+    return {
+      outcome: "unknown",
+      message: error.message,
+      ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+    };
+  }
+}
+
+/** DingTalk's answer for a sent link; an unknown outcome is HTTP 502 `outcomeUnknown` (a person decides). */
+export function answerOf(recorded: SendLinkOutcome): SendFileLinkResult {
+  if (recorded.outcome === "sent") return recorded.answer;
+  throw new AppError(502, CLIENT_CODES.outcomeUnknown, recorded.message, { requestId: recorded.requestId });
 }

@@ -39,6 +39,9 @@ export class SourceState {
   private generation = 0;
   private preferred = 0;
   private failuresOnPreferred = 0;
+  /** URLs of the current generation that refused the file for good. */
+  private refusing = new Set<number>();
+  private refusingGeneration = 0;
   refreshes = 0;
 
   constructor(
@@ -82,6 +85,27 @@ export class SourceState {
       this.preferred = (this.preferred + 1) % info.urls.length;
       this.failuresOnPreferred = 0;
     }
+  }
+
+  /**
+   * A URL refused the file for good (404, 410, another 4xx than the expiry 403): prefer the next URL of the
+   * same download info that has not refused it. False when every one has: then the part fails. A new
+   * download info (another generation) starts with a clean slate.
+   */
+  switchAfterRefusal(info: CurrentInfo, index: number): boolean {
+    if (info.generation !== this.refusingGeneration) {
+      this.refusing = new Set();
+      this.refusingGeneration = info.generation;
+    }
+    this.refusing.add(index);
+    for (let step = 1; step < info.urls.length; step++) {
+      const next = (index + step) % info.urls.length;
+      if (this.refusing.has(next)) continue;
+      this.preferred = next;
+      this.failuresOnPreferred = 0;
+      return true;
+    }
+    return false;
   }
 
   private async load(): Promise<CurrentInfo> {

@@ -619,6 +619,11 @@ async function withAttempts<T>(
           await run.src.refresh(info.generation);
           continue;
         }
+        // One resourceUrl refusing the file does not fail the part while another may serve it.
+        if (problem.kind === "fatal" && run.src.switchAfterRefusal(info, index)) {
+          run.opts.onEvent?.({ type: "retry", partNumber, attempt: n, error: problem.message });
+          continue;
+        }
         if (problem.kind !== "retryable") throw problem;
         run.src.reportFailure(info, index);
       } else {

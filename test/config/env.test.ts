@@ -30,7 +30,21 @@ describe("loadDingTalkConfig", () => {
       appKey: "k",
       appSecret: { kind: "value", value: "s" },
       defaultUnionId: "u",
+      timeoutMs: 10_000,
+      preferIntranet: false,
     });
+  });
+
+  it("DINGTALK_PREFER_INTRANET=true asks for intranet URLs; anything but true/false is named", () => {
+    const base = { DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET: "s" };
+    expect(loadDingTalkConfig({ ...base, DINGTALK_PREFER_INTRANET: "true" }).preferIntranet).toBe(true);
+    expect(loadDingTalkConfig({ ...base, DINGTALK_PREFER_INTRANET: "false" }).preferIntranet).toBe(false);
+    expect(problemsOf(() => loadDingTalkConfig({ ...base, DINGTALK_PREFER_INTRANET: "yes" }))).toEqual([
+      'DINGTALK_PREFER_INTRANET must be true or false (got "yes")',
+    ]);
+    expect(problemsOf(() => loadDingTalkConfig({ ...base, DINGTALK_TIMEOUT_MS: "5" }))).toEqual([
+      'DINGTALK_TIMEOUT_MS must be at least 100 (got "5")',
+    ]);
   });
 
   it("strips a trailing slash from the API base", () => {

@@ -89,7 +89,7 @@ describe("accepted pushes", () => {
       "a storage event missing its dentryId",
       { EventType: "storage_dentry_create", spaceId: "s", type: "FILE" },
     ],
-    ["a storage event with a slash in an id", { ...fileEvent("a/b") }],
+    ["a storage event with a control character in an id", { ...fileEvent("a\u0000b") }],
     ["a storage event without type", { EventType: "storage_dentry_create", spaceId: "s", dentryId: "d" }],
     ["a JSON array", [1, 2]],
     ["a message without EventType", { eventType: "storage_dentry_create" }],

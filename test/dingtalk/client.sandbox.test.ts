@@ -64,6 +64,14 @@ describe("calls", () => {
     expect(JSON.parse(second?.body ?? "")).toEqual({ option: { version: 1, preferIntranet: true } });
   });
 
+  it("preferIntranet: true from the client's options (DINGTALK_PREFER_INTRANET) for every download info", async () => {
+    const recorder = recordingFetch();
+    const { client } = sandboxClient(sb, { fetch: recorder.fetch, preferIntranet: true });
+    await client.getFileDownloadInfo({ ...op(), dentryId: fileId });
+    const sent = recorder.requests.find((r) => r.url.includes("/downloadInfos/query"));
+    expect(JSON.parse(sent?.body ?? "")).toEqual({ option: { preferIntranet: true } });
+  });
+
   it("getDentry and getSpace", async () => {
     const { client } = sandboxClient(sb);
     const dentry = await client.getDentry({ ...op(), dentryId: fileId });
@@ -115,8 +123,9 @@ describe("calls", () => {
     const error = await failure(client.getDentry({ ...op(), spaceId: "a/b c?d", dentryId: "x#y" }));
     const sent = recorder.requests.find((r) => r.url.includes("/query"));
     expect(sent?.url).toContain("/v1.0/storage/spaces/a%2Fb%20c%3Fd/dentries/x%23y/query?");
-    // The sandbox decodes the segment and refuses it as a bad id: never retried.
-    expect(error).toMatchObject({ status: 400, code: "paramError.spaceId", retryable: false });
+    // The sandbox decodes the segment into the id as given: a space it does not have. Never retried.
+    expect(error).toMatchObject({ status: 404, code: "spaceNotExist", retryable: false });
+    expect((error as Error).message).toContain("space a/b c?d does not exist");
     expect(sb.calls().getDentry).toBe(1);
   });
 

@@ -210,6 +210,50 @@ describe("other answers", () => {
     expect(apiCalls()).toBe(2);
   });
 
+  describe("download info", () => {
+    const info = (extra: Record<string, unknown>) => ({
+      protocol: "HEADER_SIGNATURE",
+      headerSignatureInfo: {
+        resourceUrls: ["https://h.example/f"],
+        headers: { Authorization: SIGNATURE },
+        ...extra,
+      },
+    });
+    const ask = () => client().getFileDownloadInfo({ unionId: "u", spaceId: "s", dentryId: "d" });
+
+    it.each([
+      ["0", { expirationSeconds: 0 }],
+      ["absent", {}],
+    ])(
+      "expirationSeconds %s is accepted: the URLs are refreshed when the host says they expired",
+      async (_label, extra) => {
+        replies = [json(200, info(extra))];
+        const answer = await ask();
+        expect(answer.headerSignatureInfo.resourceUrls).toEqual(["https://h.example/f"]);
+        expect(answer.headerSignatureInfo.expirationSeconds ?? 0).toBe(0);
+      },
+    );
+
+    it("another protocol fails with its own code, once, naming it", async () => {
+      replies = [json(200, { protocol: "URL_SIGNATURE", urlSignatureInfo: { url: "https://h.example/f" } })];
+      const error = await failure(ask());
+      expect(error).toMatchObject({
+        code: "UnsupportedDownloadProtocol",
+        retryable: false,
+        api: "getFileDownloadInfo",
+      });
+      expect((error as Error).message).toContain('"URL_SIGNATURE"; only HEADER_SIGNATURE is supported');
+      expect(apiCalls()).toBe(1);
+    });
+
+    it("HEADER_SIGNATURE without its info is a malformed answer naming the field", async () => {
+      replies = [json(200, { protocol: "HEADER_SIGNATURE" })];
+      const error = await failure(ask());
+      expect(error).toMatchObject({ code: "InvalidResponse" });
+      expect((error as Error).message).toContain("headerSignatureInfo");
+    });
+  });
+
   it("keeps a path in the base URL (e.g. behind a gateway)", async () => {
     replies = [json(200, { space: { id: "s" } })];
     await client(`${baseUrl}/gw/dingtalk`).getSpace({ unionId: "u", spaceId: "s" });

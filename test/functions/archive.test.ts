@@ -140,8 +140,20 @@ describe("the archive worker (SQS)", () => {
       5_000,
     );
     const requeued = messagesIn(queue);
+    // No part was done: a pause without progress, counted as a failed attempt in the job's history.
     expect(requeued.map((m) => m.body)).toEqual([
-      { spaceId: "sandbox-space", dentryId, jobId: "job-paused" },
+      {
+        spaceId: "sandbox-space",
+        dentryId,
+        jobId: "job-paused",
+        attempts: {
+          firstAt: expect.any(Number),
+          failed: 1,
+          continued: 0,
+          partsDone: 0,
+          recent: [{ at: expect.any(String), reason: "pausedWithoutProgress", counted: true }],
+        },
+      },
     ]);
 
     emulator.reset();

@@ -16,6 +16,7 @@ import { build } from "esbuild";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliOutcome, ROOT, runCli } from "../cli/run-cli";
+import { REAL_IDS } from "../support/real-ids";
 import { FUZZ_SEED } from "./arbitraries";
 
 let dir: string;
@@ -68,19 +69,14 @@ const CASES = Number(process.env.FUZZ_CLI_CASES ?? 48);
 const VIA_TSX = 3;
 const PARALLEL = 4;
 
-const goodValue = fc.constantFrom("sandbox-space", "3896576655862160", "sandbox-union", "報告");
-const badId = fc.constantFrom(
-  "",
-  " ",
-  ".",
-  "..",
-  "a/b",
-  "a\\b",
-  "x\u0001y",
-  "x\u0085y",
-  "\t",
-  "x".repeat(300),
+const goodValue = fc.constantFrom(
+  "sandbox-space",
+  "3896576655862160",
+  "sandbox-union",
+  "報告",
+  ...REAL_IDS.all,
 );
+const badId = fc.constantFrom("", " ", ".", "..", "x\u007fy", "x\u0001y", "x\u0085y", "\t", "x".repeat(300));
 const badVersion = fc.constantFrom(
   "",
   "0",

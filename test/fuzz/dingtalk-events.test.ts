@@ -27,6 +27,7 @@ import {
   startStack,
   watchRejections,
 } from "../support/handler-stack";
+import { REAL_IDS } from "../support/real-ids";
 import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 
 let stack: Stack;
@@ -167,7 +168,10 @@ describe("signed pushes that do not decrypt", () => {
 
 describe("authentic pushes of random events", () => {
   const idValue = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom("sandbox-space", "1234567890", "sandbox-union") },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom("sandbox-space", "1234567890", "sandbox-union", ...REAL_IDS.all),
+    },
     { weight: 2, arbitrary: hostileString(16) },
     { weight: 1, arbitrary: fc.oneof(edgeNumber, fc.constant(null), fc.boolean(), jsonWithKeys(["id"], 1)) },
     { weight: 1, arbitrary: fc.constantFrom(".", "..", "\ud800", "", " ", "\ufffe", "x".repeat(300)) },

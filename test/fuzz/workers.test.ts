@@ -30,6 +30,7 @@ import {
   watchRejections,
 } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
+import { REAL_IDS } from "../support/real-ids";
 import {
   edgeNumber,
   hostileString,
@@ -71,6 +72,7 @@ const unique = (what: string) => `${what}-${++counter}`;
 
 const id = fc.oneof(
   fc.constantFrom("sandbox-space", "cid-sandbox", "sandbox-union", "", ".", "..", "\ud800", "404404"),
+  fc.constantFrom(...REAL_IDS.all),
   hostileString(12),
   edgeNumber,
 );

@@ -12,12 +12,26 @@ function runMain(env: Record<string, string>) {
 
 describe("sandbox/main.ts", () => {
   it("prints one line with the URL, answers, and exits 0 on SIGTERM", async () => {
-    const child = runMain({ SANDBOX_PORT: "0", SANDBOX_FAULTS: '[{"api":"getSpace","kind":"systemBusy"}]' });
+    const child = runMain({
+      SANDBOX_PORT: "0",
+      SANDBOX_FAULTS: '[{"api":"getSpace","kind":"systemBusy"}]',
+      SANDBOX_CONVERSATION_ID: "cidOuTaLz7/D7zkkM/5PlrQQA==",
+      SANDBOX_UNION_ID: "ZsGGk1JnRAiPDsm8WQiSYrAiEiE",
+    });
     const [line] = (await once(child.stdout, "data")) as [Buffer];
     const url = /(http:\/\/\S+)/.exec(line.toString())?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const state = (await (await fetch(`${url}/__sandbox/state`)).json()) as { faults: unknown[] };
+    expect(line.toString()).toContain("conversation cidOuTaLz7/D7zkkM/5PlrQQA==");
+    const state = (await (await fetch(`${url}/__sandbox/state`)).json()) as {
+      faults: unknown[];
+      options: Record<string, string>;
+    };
     expect(state.faults).toHaveLength(1);
+    expect(state.options).toMatchObject({
+      unionId: "ZsGGk1JnRAiPDsm8WQiSYrAiEiE",
+      spaceId: "sandbox-space",
+      conversationId: "cidOuTaLz7/D7zkkM/5PlrQQA==",
+    });
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     expect(code).toBe(0);

@@ -148,7 +148,7 @@ describe("backfill CLI", () => {
       { args: ["--bogus"], reason: /Unknown option '--bogus'/ },
       { args: ["--parent-id", "5"], reason: /--parent-id needs --space-id/ },
       { args: [], reason: /give --space-id, or set ARCHIVE_SOURCES/ },
-      { args: ["--space-id", "a/b"], reason: /--space-id must not contain/ },
+      { args: ["--space-id", "a\u0001b"], reason: /--space-id must not contain control characters/ },
       { args: ["--resume", "{}"], reason: /--resume is not a run's cursor: kind/ },
       { args: ["--resume", "{}", "--space-id", SPACE], reason: /--resume continues a run/ },
     ];

@@ -21,6 +21,14 @@ describe("parseArchiveKey", () => {
     }
   });
 
+  it("reads back an opaque dentry id that archiveKey had to encode", () => {
+    for (const dentryId of ["cidOuTaLz7/D7zkkM/5PlrQQA==", "a\\b%2F", "184463020201"]) {
+      const key = archiveKey({ prefix: "p/", spaceId: "space", dentryId, version: 3, name: "n" });
+      expect(parseArchiveKey("p/space/", key)).toEqual({ dentryId, version: 3 });
+    }
+    expect(parseArchiveKey("p/space/", "p/space/a%zz/v1/n")).toBeUndefined();
+  });
+
   it("ignores keys of another layout", () => {
     for (const key of [
       "p/space/123",

@@ -122,7 +122,7 @@ afterAll(async () => {
 });
 
 describe("the main flows, logged at DEBUG", () => {
-  it("send-link: webhooks, refusals, DingTalk errors, a refreshed token, a retried 500", async () => {
+  it("send-link: webhooks, refusals, DingTalk errors, a refreshed token, a retried QPS limit, an unknown outcome", async () => {
     const { sandbox } = stack;
     const fileId = sandbox.dentryIdByPath("README.txt") as string;
     const request = { spaceId: "sandbox-space", dentryId: fileId, openConversationId: "cid-sandbox" };
@@ -134,8 +134,11 @@ describe("the main flows, logged at DEBUG", () => {
     sandbox.expireTokens();
     expect((await http("send-link", signed("send-link", request))).statusCode).toBe(200);
     await collectToken();
-    sandbox.addFaults({ api: "sendLink", kind: "systemError", times: 1 });
+    // Throttled: DingTalk did nothing, so the send is retried; a 500 is an unknown outcome, never retried.
+    sandbox.addFaults({ api: "sendLink", kind: "qpsLimit", times: 1 });
     expect((await http("send-link", signed("send-link", request))).statusCode).toBe(200);
+    sandbox.addFaults({ api: "sendLink", kind: "systemError", times: 1, afterEffect: true });
+    expect((await http("send-link", signed("send-link", request))).statusCode).toBe(502);
     // Refusals: stale, forged, malformed, unknown fields, DingTalk's 404 and 403.
     const stale = signed("send-link", request, "msg_stale", new Date(Date.now() - 10 * 60_000));
     expect((await http("send-link", stale)).statusCode).toBe(401);
@@ -324,6 +327,7 @@ describe("what was logged", () => {
       '"message":"DingTalk access token refreshed"',
       "refreshing it and repeating the call",
       '"message":"DingTalk call failed; retrying"',
+      '"message":"DingTalk call may have taken effect; not repeating it"',
       '"message":"DingTalk answered"', // DEBUG
       '"message":"send-link message dead-lettered"',
       '"message":"archive job queued"',

@@ -234,6 +234,28 @@ describe("faults on the file host, one at a time", () => {
     await expectExact(key, "twenty.bin");
   });
 
+  it.each([404, 410, 400])(
+    "a resourceUrl answering %i → the next resourceUrl before the part fails",
+    async (status) => {
+      sandbox.addFaults({ api: "file", kind: "error", status, code: "NoSuchKey", urlIndex: 0 });
+      const { result, key, events } = await run("twenty.bin");
+      expect(completed(result).method).toBe("multipart");
+      await expectExact(key, "twenty.bin");
+      // Switched after the first refusal: at most the parts already in flight on the first URL try again.
+      const retries = events.filter((e) => e.type === "retry").length;
+      expect(retries).toBeGreaterThanOrEqual(1);
+      expect(retries).toBeLessThanOrEqual(4);
+    },
+  );
+
+  it("every resourceUrl answering 404 fails the part as sourceRejected, each URL asked once", async () => {
+    sandbox.addFaults({ api: "file", kind: "error", status: 404, code: "NoSuchKey" });
+    const before = sandbox.calls().file;
+    const { error } = await runFailing("twenty.bin", { concurrency: 1 });
+    expect(error).toMatchObject({ reason: "sourceRejected", status: 404 });
+    expect(sandbox.calls().file - before).toBe(2);
+  });
+
   it("short-lived URLs are refreshed before they expire", async () => {
     const slow = await startSandbox({
       port: 0,
