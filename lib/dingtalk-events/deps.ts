@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createSqsClient } from "../aws";
-import { type Env, loadIdempotencyConfig, loadSections, resolveSecret } from "../config";
+import { type Env, loadIdempotencyConfig, loadSections, secretReader } from "../config";
 import { idempotentByKey } from "../idempotency";
 import { enqueue } from "../jobs/queue";
 import { loadDingTalkEventsConfig } from "./config";
@@ -17,16 +17,23 @@ export function loadDingTalkEventsSettings(env: Env = process.env) {
 
 export type DingTalkEventsSettings = ReturnType<typeof loadDingTalkEventsSettings>;
 
-/** Build the function's keys and clients once per container (the secrets come from SSM in AWS). */
+/**
+ * Build the function's clients once per container. The callback token and EncodingAESKey are read per push
+ * through the secrets cache (SSM in AWS), so a rotation in DingTalk's console reaches warm containers.
+ */
 export async function createDingTalkEventsDeps(settings: DingTalkEventsSettings): Promise<PushDeps> {
   const { events } = settings;
-  const [token, aesKey] = await Promise.all([
-    resolveSecret(events.token, "DINGTALK_EVENT_TOKEN"),
-    resolveSecret(events.aesKey, "DINGTALK_EVENT_AES_KEY"),
-  ]);
+  const token = secretReader(events.token);
+  const aesKey = secretReader(events.aesKey);
+  const read = async (fresh: boolean) => {
+    const [t, k] = await Promise.all(
+      fresh ? [token.refresh(), aesKey.refresh()] : [token.get(), aesKey.get()],
+    );
+    return callbackKeys(t, k, events.ownerKey);
+  };
   const sqs = createSqsClient();
   return {
-    keys: callbackKeys(token, aesKey, events.ownerKey),
+    keys: { get: () => read(false), refresh: () => read(true) },
     enqueueOnce: idempotentByKey(
       "dingtalk-event",
       async (request) => {
