@@ -170,6 +170,28 @@ const unionIdList = z
       .min(1, "must name at least one union id"),
   );
 
+export interface UnionIdPolicy {
+  /** DINGTALK_UNION_ID: whom a request naming no union id runs as. */
+  defaultUnionId: string | undefined;
+  /** ALLOWED_UNION_IDS, default just DINGTALK_UNION_ID: the only union ids a request may name. */
+  allowedUnionIds: string[];
+}
+
+/** Whom requests may act as (also read by dingtalk-events, which needs no app secret). */
+export function loadUnionIdPolicy(env: Env = process.env): UnionIdPolicy {
+  const problems: string[] = [];
+  const section = parseSection(
+    env,
+    { DINGTALK_UNION_ID: nonEmpty.optional(), ALLOWED_UNION_IDS: unionIdList.optional() },
+    problems,
+  );
+  return finish(problems, () => ({
+    defaultUnionId: section.DINGTALK_UNION_ID,
+    allowedUnionIds:
+      section.ALLOWED_UNION_IDS ?? (section.DINGTALK_UNION_ID ? [section.DINGTALK_UNION_ID] : []),
+  }));
+}
+
 export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
   const problems: string[] = [];
   const section = parseSection(
@@ -177,19 +199,22 @@ export function loadDingTalkConfig(env: Env = process.env): DingTalkConfig {
     {
       DINGTALK_API_BASE: apiBaseUrl.default(DEFAULT_DINGTALK_API_BASE),
       DINGTALK_APP_KEY: nonEmpty,
-      DINGTALK_UNION_ID: nonEmpty.optional(),
-      ALLOWED_UNION_IDS: unionIdList.optional(),
     },
     problems,
   );
   const appSecret = secretSource(env, "DINGTALK_APP_SECRET", problems);
+  let operators: UnionIdPolicy | undefined;
+  try {
+    operators = loadUnionIdPolicy(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   return finish(problems, () => ({
     apiBase: section.DINGTALK_API_BASE,
     appKey: section.DINGTALK_APP_KEY,
     appSecret: appSecret as SecretSource,
-    defaultUnionId: section.DINGTALK_UNION_ID,
-    allowedUnionIds:
-      section.ALLOWED_UNION_IDS ?? (section.DINGTALK_UNION_ID ? [section.DINGTALK_UNION_ID] : []),
+    ...(operators as UnionIdPolicy),
   }));
 }
 
@@ -234,6 +259,9 @@ export function loadWebhookConfig(endpoint: WebhookEndpoint, env: Env = process.
   }));
 }
 
+/** Twice the webhook timestamp tolerance (±5 minutes, fixed by the Standard Webhooks library). */
+export const MIN_IDEMPOTENCY_TTL_SECONDS = 2 * 300;
+
 export interface IdempotencyConfig {
   /** DynamoDB table holding idempotency records (key attribute `id`). */
   tableName: string;
@@ -247,7 +275,9 @@ export function loadIdempotencyConfig(env: Env = process.env): IdempotencyConfig
     env,
     {
       IDEMPOTENCY_TABLE: nonEmpty,
-      IDEMPOTENCY_TTL_SECONDS: positiveInt(60, 30 * 24 * 3600).default(24 * 3600),
+      // A signed request is accepted from 5 minutes before its timestamp to 5 minutes after, so a captured one
+      // can be replayed up to 10 minutes after it was first seen: its record must still be there.
+      IDEMPOTENCY_TTL_SECONDS: positiveInt(MIN_IDEMPOTENCY_TTL_SECONDS, 30 * 24 * 3600).default(24 * 3600),
     },
     problems,
   );

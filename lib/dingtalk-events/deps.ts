@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createSqsClient } from "../aws";
-import { type Env, loadIdempotencyConfig, loadSections, secretReader } from "../config";
+import {
+  ConfigError,
+  type Env,
+  loadIdempotencyConfig,
+  loadSections,
+  loadUnionIdPolicy,
+  secretReader,
+} from "../config";
 import { idempotentByKey } from "../idempotency";
 import { enqueue } from "../jobs/queue";
 import { loadDingTalkEventsConfig } from "./config";
@@ -9,10 +16,20 @@ import type { PushDeps } from "./handle-push";
 
 /** Everything the dingtalk-events function needs from the environment, validated at once (cold start). */
 export function loadDingTalkEventsSettings(env: Env = process.env) {
-  return loadSections({
+  const settings = loadSections({
     events: () => loadDingTalkEventsConfig(env),
     idempotency: () => loadIdempotencyConfig(env),
+    operators: () => loadUnionIdPolicy(env),
   });
+  // A push is accepted up to maxSkew either side of its timestamp: a replay can come 2 x maxSkew after the
+  // first delivery, and must still find the idempotency record.
+  const window = (2 * settings.events.maxSkewMs) / 1000;
+  if (settings.idempotency.expiresAfterSeconds < window) {
+    throw new ConfigError([
+      `IDEMPOTENCY_TTL_SECONDS must be at least twice DINGTALK_EVENT_MAX_SKEW_SECONDS (${window} s; got ${settings.idempotency.expiresAfterSeconds})`,
+    ]);
+  }
+  return settings;
 }
 
 export type DingTalkEventsSettings = ReturnType<typeof loadDingTalkEventsSettings>;
@@ -44,6 +61,7 @@ export async function createDingTalkEventsDeps(settings: DingTalkEventsSettings)
       settings.idempotency,
     ),
     maxSkewMs: events.maxSkewMs,
+    allowedUnionIds: settings.operators.allowedUnionIds,
     maxBodyBytes: events.maxBodyBytes,
   };
 }

@@ -19,6 +19,7 @@ import type { Idempotent } from "../idempotency";
 import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { detectTrigger } from "../triggers/detect";
+import { unionIdRefusal } from "../union-ids";
 import {
   buildReply,
   CallbackCryptoError,
@@ -49,6 +50,8 @@ export interface PushDeps {
   /** How far a push's timestamp may be from `now()`, either way. */
   maxSkewMs: number;
   maxBodyBytes: number;
+  /** ALLOWED_UNION_IDS: a push names who changed the file; the job acts as them only if they are listed. */
+  allowedUnionIds: readonly string[];
   now?: () => number;
 }
 
@@ -105,7 +108,10 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       logger.info("DingTalk callback URL check answered");
       break;
     case "archive": {
-      const { jobId } = await deps.enqueueOnce({ key: pushed.key, request: pushed.job });
+      const { jobId } = await deps.enqueueOnce({
+        key: pushed.key,
+        request: asAllowedOperator(pushed.job, deps.allowedUnionIds),
+      });
       const { spaceId, dentryId } = pushed.job;
       logger.info("archive job queued", {
         eventType: pushed.eventType,
@@ -131,6 +137,17 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       break;
   }
   return jsonResponse(200, buildReply(keys, { now }));
+}
+
+/**
+ * The archive job for a pushed event. DingTalk names the user who changed the file: the job acts as that user
+ * only when ALLOWED_UNION_IDS lists them (the archive worker refuses anyone else), otherwise as the default
+ * operator, DINGTALK_UNION_ID, so the file is still archived.
+ */
+function asAllowedOperator(job: ArchiveRequest, allowed: readonly string[]): ArchiveRequest {
+  if (!unionIdRefusal(job.unionId, allowed)) return job;
+  const { unionId: _actor, ...asOperator } = job;
+  return asOperator;
 }
 
 /** Every check before the content is read; throws an AppError naming the failed check (logged, never sent). */

@@ -3,6 +3,7 @@ import {
   ConfigError,
   loadArchiveConfig,
   loadDingTalkConfig,
+  loadIdempotencyConfig,
   loadSections,
   loadTransferConfig,
   loadWebhookConfig,
@@ -252,5 +253,16 @@ describe("loadWebhookConfig", () => {
     ).toEqual([
       "WEBHOOK_SECRET (and WEBHOOK_SECRET_PARAMETER) was split per endpoint: set WEBHOOK_SECRET_SEND_LINK and WEBHOOK_SECRET_ARCHIVE (or their _PARAMETER forms) instead",
     ]);
+  });
+});
+
+describe("loadIdempotencyConfig", () => {
+  it("refuses a TTL shorter than twice the webhook timestamp tolerance (a replay must find its record)", () => {
+    expect(
+      loadIdempotencyConfig({ IDEMPOTENCY_TABLE: "t", IDEMPOTENCY_TTL_SECONDS: "600" }).expiresAfterSeconds,
+    ).toBe(600);
+    expect(
+      problemsOf(() => loadIdempotencyConfig({ IDEMPOTENCY_TABLE: "t", IDEMPOTENCY_TTL_SECONDS: "599" })),
+    ).toEqual(['IDEMPOTENCY_TTL_SECONDS must be at least 600 (got "599")']);
   });
 });

@@ -83,3 +83,29 @@ describe("dingtalk-events configuration", () => {
     expect(found.join(" ")).not.toContain(KEYS.token);
   });
 });
+
+describe("dingtalk-events: idempotency outlives the timestamp window", () => {
+  it("refuses an IDEMPOTENCY_TTL_SECONDS shorter than twice DINGTALK_EVENT_MAX_SKEW_SECONDS", () => {
+    expect(
+      problems({ ...good, DINGTALK_EVENT_MAX_SKEW_SECONDS: "3600", IDEMPOTENCY_TTL_SECONDS: "3600" }),
+    ).toEqual([
+      "IDEMPOTENCY_TTL_SECONDS must be at least twice DINGTALK_EVENT_MAX_SKEW_SECONDS (7200 s; got 3600)",
+    ]);
+    expect(
+      loadDingTalkEventsSettings({
+        ...good,
+        DINGTALK_EVENT_MAX_SKEW_SECONDS: "3600",
+        IDEMPOTENCY_TTL_SECONDS: "7200",
+      }).idempotency.expiresAfterSeconds,
+    ).toBe(7200);
+  });
+
+  it("reads ALLOWED_UNION_IDS (default DINGTALK_UNION_ID) to decide whom a pushed job acts as", () => {
+    expect(
+      loadDingTalkEventsSettings({ ...good, DINGTALK_UNION_ID: "op" }).operators.allowedUnionIds,
+    ).toEqual(["op"]);
+    expect(
+      loadDingTalkEventsSettings({ ...good, ALLOWED_UNION_IDS: "a,b" }).operators.allowedUnionIds,
+    ).toEqual(["a", "b"]);
+  });
+});

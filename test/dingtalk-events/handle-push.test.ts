@@ -21,6 +21,7 @@ function setup() {
     enqueueOnce: queue.enqueueOnce,
     maxSkewMs: 300_000,
     maxBodyBytes: 64 * 1024,
+    allowedUnionIds: ["operator-1"],
     now: () => NOW,
   };
   const send = (push: { query: Record<string, string>; body: unknown }, rawBody?: string) =>
@@ -54,6 +55,15 @@ describe("accepted pushes", () => {
     expectSuccess(await send(buildPush(event, at())));
     expect(queue.jobs).toEqual([
       { key: "event:evt-1", request: { spaceId: "sandbox-space", dentryId: "1001", unionId: "operator-1" } },
+    ]);
+  });
+
+  it("acts as the user who changed the file only if ALLOWED_UNION_IDS lists them, else as the default operator", async () => {
+    const { queue, send } = setup();
+    const event = fileEvent("1002", { eventId: "evt-2", unionId: "ZsGGk1JnRAiPDsm8WQiSYrAiEiE" });
+    expectSuccess(await send(buildPush(event, at())));
+    expect(queue.jobs).toEqual([
+      { key: "event:evt-2", request: { spaceId: "sandbox-space", dentryId: "1002" } },
     ]);
   });
 
