@@ -89,8 +89,9 @@ export function optionalSecretSource(
     );
     return undefined;
   }
-  if (!/^[A-Za-z0-9_.\-/]{1,2048}$/.test(parameter)) {
-    problems.push(`${name}_PARAMETER must be an SSM parameter name (letters, digits and _ . - /)`);
+  // A name, or the ARN of a parameter shared from another account.
+  if (!/^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter)?[A-Za-z0-9_.\-/]{1,2048}$/.test(parameter)) {
+    problems.push(`${name}_PARAMETER must be an SSM parameter name or ARN (letters, digits and _ . - /)`);
     return undefined;
   }
   const maxAgeSeconds = secretsMaxAgeSeconds(env, problems);

@@ -76,6 +76,16 @@ describe("loadDingTalkConfig", () => {
     ).toEqual(['SECRETS_MAX_AGE_SECONDS must be at least 1 (got "0")']);
   });
 
+  it("takes a parameter shared from another account by ARN, and refuses what is no parameter name", () => {
+    const arn = "arn:aws:ssm:us-east-1:123456789012:parameter/shared/app-secret";
+    const load = (parameter: string) => () =>
+      loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET_PARAMETER: parameter });
+    expect(load(arn)().appSecret).toMatchObject({ kind: "ssm", parameter: arn });
+    expect(problemsOf(load("/app/secret?version=2"))).toEqual([
+      "DINGTALK_APP_SECRET_PARAMETER must be an SSM parameter name or ARN (letters, digits and _ . - /)",
+    ]);
+  });
+
   it("refuses a Secrets Manager reference: secrets are SSM SecureStrings only", () => {
     expect(
       problemsOf(() =>
