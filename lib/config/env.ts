@@ -114,11 +114,13 @@ function parseSection<S extends z.ZodRawShape>(
   shape: S,
   problems: string[],
 ): z.infer<z.ZodObject<S>> {
-  const result = z.object(shape).safeParse(env);
+  // Empty counts as unset: a deployment template passes "" for a setting a stage leaves out.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = z.object(shape).safeParse(given);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const variable = String(issue.path[0]);
-    const got = env[variable];
+    const got = given[variable];
     // Only non-secret variables are parsed here, so echoing a short value helps the reader.
     const shown = got === undefined ? "" : ` (got ${JSON.stringify(got.slice(0, 80))})`;
     problems.push(

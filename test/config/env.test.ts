@@ -124,6 +124,21 @@ describe("loadDingTalkConfig", () => {
     }
   });
 
+  it('counts an empty variable as unset (a template passes "" for what a stage leaves out)', () => {
+    const config = loadDingTalkConfig({
+      DINGTALK_API_BASE: "",
+      DINGTALK_APP_KEY: "k",
+      DINGTALK_APP_SECRET: "s",
+      DINGTALK_UNION_ID: "op",
+      ALLOWED_UNION_IDS: "",
+      SECRETS_MAX_AGE_SECONDS: "",
+    });
+    expect(config).toMatchObject({ apiBase: "https://api.dingtalk.com", allowedUnionIds: ["op"] });
+    expect(problemsOf(() => loadDingTalkConfig({ DINGTALK_APP_KEY: "", DINGTALK_APP_SECRET: "s" }))).toEqual([
+      "DINGTALK_APP_KEY is required",
+    ]);
+  });
+
   it("takes ALLOWED_UNION_IDS as a list, by default just DINGTALK_UNION_ID", () => {
     const load = (env: Record<string, string>) =>
       loadDingTalkConfig({ DINGTALK_APP_KEY: "k", DINGTALK_APP_SECRET: "s", ...env });
