@@ -11,8 +11,19 @@ export const LOCAL_PORTS = {
   lambda: Number(process.env.OFFLINE_LAMBDA_PORT ?? 3002),
 };
 
-/** Standard Webhooks secret of the local stack only (base64 of "local-webhook-secret-not-for-prod!"). */
-export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from("local-webhook-secret-not-for-prod!").toString("base64")}`;
+/**
+ * The local stack's Standard Webhooks secrets, one per endpoint (a body signed for one is refused at the other),
+ * with the variable each is configured by. Local only: base64 of a phrase that says so.
+ */
+export const LOCAL_WEBHOOK_SECRETS = {
+  "send-link": `whsec_${Buffer.from("local-send-link-secret-not-for-prod").toString("base64")}`,
+  archive: `whsec_${Buffer.from("local-archive-secret-not-for-prod!").toString("base64")}`,
+} as const;
+export type WebhookRoute = keyof typeof LOCAL_WEBHOOK_SECRETS;
+export const WEBHOOK_SECRET_VARIABLES: Record<WebhookRoute, string> = {
+  "send-link": "WEBHOOK_SECRET_SEND_LINK",
+  archive: "WEBHOOK_SECRET_ARCHIVE",
+};
 
 /** The serverless stage of the local stack: it passes secrets as plain variables (serverless.yml `params.local`). */
 export const LOCAL_STAGE = "local";
@@ -52,7 +63,9 @@ export function localFunctionEnv(env: NodeJS.ProcessEnv = process.env): Record<s
       ? { DINGTALK_APP_SECRET_PARAMETER: env.DINGTALK_APP_SECRET_PARAMETER }
       : { DINGTALK_APP_SECRET: real ? (env.DINGTALK_APP_SECRET as string) : "sandbox-secret" }),
     DINGTALK_UNION_ID: pick("DINGTALK_UNION_ID", real ? "" : "sandbox-union"),
-    WEBHOOK_SECRET: pick("WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET),
+    WEBHOOK_SECRET_SEND_LINK: pick("WEBHOOK_SECRET_SEND_LINK", LOCAL_WEBHOOK_SECRETS["send-link"]),
+    WEBHOOK_SECRET_ARCHIVE: pick("WEBHOOK_SECRET_ARCHIVE", LOCAL_WEBHOOK_SECRETS.archive),
+    ...(env.ALLOWED_UNION_IDS ? { ALLOWED_UNION_IDS: env.ALLOWED_UNION_IDS } : {}),
     IDEMPOTENCY_TABLE: pick("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE),
     ARCHIVE_BUCKET: pick("ARCHIVE_BUCKET", LOCAL_BUCKET),
     ARCHIVE_PREFIX: pick("ARCHIVE_PREFIX", ""),

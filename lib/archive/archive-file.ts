@@ -22,7 +22,7 @@ import {
 } from "../transfer";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
-import { contentTypeFor, META, objectMetadata } from "./metadata";
+import { META, objectMetadata, storedContentTypeFor } from "./metadata";
 import type { ArchiveRequest } from "./request";
 import { dingTalkSource, probeSize } from "./source";
 
@@ -172,7 +172,7 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
       bucket,
       key,
       size,
-      contentType: contentTypeFor(dentry.name),
+      contentType: storedContentTypeFor(dentry.name),
       metadata: objectMetadata(facts),
       source,
       sourceVersion: version,

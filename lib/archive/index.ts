@@ -29,5 +29,6 @@ export {
   readMetadataValue,
   S3_MAX_METADATA_BYTES,
   type SourceFacts,
+  storedContentTypeFor,
 } from "./metadata";
 export { formatBytes, formatProgress } from "./progress";

@@ -19,6 +19,8 @@ export const META = {
   size: "dingtalk-size",
   modifiedTime: "dingtalk-modified-time",
   creatorId: "dingtalk-creator-id",
+  /** The file's real Content-Type when the object is stored with a neutral one (see storedContentTypeFor). */
+  contentType: "dingtalk-content-type",
 } as const;
 
 /** S3 allows 2 KB of user metadata (keys and values, UTF-8); the name gets what the other fields leave. */
@@ -44,6 +46,8 @@ export function objectMetadata(facts: SourceFacts): Record<string, string> {
   };
   if (facts.modifiedTime) meta[META.modifiedTime] = asciiSafe(facts.modifiedTime);
   if (facts.creatorId) meta[META.creatorId] = asciiSafe(facts.creatorId);
+  const realType = contentTypeFor(facts.name);
+  if (storedContentTypeFor(facts.name) !== realType) meta[META.contentType] = realType;
   const used = Object.entries(meta).reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v), 0);
   meta[META.name] = encodedWithin(
     facts.name.normalize("NFC"),
@@ -115,12 +119,23 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   tsv: "text/tab-separated-values",
   html: "text/html",
   htm: "text/html",
+  shtml: "text/html",
+  xhtml: "application/xhtml+xml",
+  xht: "application/xhtml+xml",
+  mht: "multipart/related",
+  mhtml: "multipart/related",
   css: "text/css",
   xml: "application/xml",
+  xsl: "application/xslt+xml",
+  xslt: "application/xslt+xml",
+  rss: "application/rss+xml",
+  atom: "application/atom+xml",
   json: "application/json",
   yaml: "application/yaml",
   yml: "application/yaml",
   js: "text/javascript",
+  mjs: "text/javascript",
+  cjs: "text/javascript",
   // images
   png: "image/png",
   jpg: "image/jpeg",
@@ -129,6 +144,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   webp: "image/webp",
   bmp: "image/bmp",
   svg: "image/svg+xml",
+  svgz: "image/svg+xml",
   tif: "image/tiff",
   tiff: "image/tiff",
   heic: "image/heic",
@@ -164,4 +180,31 @@ export function contentTypeFor(name: string): string {
   return Object.hasOwn(CONTENT_TYPES, extension)
     ? (CONTENT_TYPES[extension] as string)
     : DEFAULT_CONTENT_TYPE;
+}
+
+/**
+ * Types a browser renders as an active page (scripts run with the origin of the link): HTML, XHTML, SVG,
+ * JavaScript, XML (an XSL stylesheet or xml-stylesheet can turn it into HTML) and MHTML. A presigned link to an
+ * object stored with one of them would run whatever the file holds in the viewer's browser.
+ */
+const ACTIVE_CONTENT_TYPES = new Set([
+  "text/html",
+  "application/xhtml+xml",
+  "image/svg+xml",
+  "text/javascript",
+  "application/xml",
+  "application/xslt+xml",
+  "application/rss+xml",
+  "application/atom+xml",
+  "multipart/related",
+]);
+
+/**
+ * The Content-Type the object is stored with: the real one, except for types a browser would execute, which
+ * are stored as application/octet-stream so a presigned link downloads them instead of rendering them (the
+ * real type goes into the `dingtalk-content-type` metadata, see objectMetadata).
+ */
+export function storedContentTypeFor(name: string): string {
+  const real = contentTypeFor(name);
+  return ACTIVE_CONTENT_TYPES.has(real) ? DEFAULT_CONTENT_TYPE : real;
 }

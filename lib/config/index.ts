@@ -1,2 +1,2 @@
 export * from "./env";
-export { resolveSecret } from "./secrets";
+export { FORCED_READ_INTERVAL_MS, optionalSecretReader, type Secret, secretReader } from "./secrets";

@@ -1,9 +1,12 @@
 /**
  * DingTalk's encrypted HTTP push → an archive job on the queue, answered within DingTalk's ~1.5 s:
  *
- *   size (413) ─► query params (401) ─► body {"encrypt"} (400) ─► timestamp window (401) ─► signature (401)
- *   ─► decrypt + owner key (400 / 401) ─► classify: check_url | FILE create/update → enqueue once | ignore
- *   ─► 200 with the encrypted "success"
+ *   size (413) ─► query params ─► body {"encrypt"} ─► timestamp window ─► signature ─► decrypt + owner key
+ *   ─► classify: check_url | FILE create/update → enqueue once | ignore ─► 200 with the encrypted "success"
+ *
+ * Every failure between the size check and the classification gets one and the same answer (401
+ * PUSH_REFUSED), whatever the reason: a sender learns nothing about which check failed (no padding or
+ * owner-key oracle). The reason is logged for the operator.
  *
  * Nothing is archived here: the archive function's SQS worker does that. A failure to queue answers 5xx,
  * so DingTalk retries (after 10 s and 30 s) and the idempotency record makes the retry queue at most once.
@@ -16,6 +19,7 @@ import type { Idempotent } from "../idempotency";
 import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { detectTrigger } from "../triggers/detect";
+import { unionIdRefusal } from "../union-ids";
 import {
   buildReply,
   CallbackCryptoError,
@@ -25,13 +29,29 @@ import {
 } from "./crypto";
 import { classifyEvent } from "./events";
 
+/** The callback keys as a warm function holds them: read through the secrets cache, so they can rotate. */
+export interface CallbackKeysReader {
+  get(): Promise<CallbackKeys>;
+  /** Read from the store now (a push failed against the cached keys). */
+  refresh(): Promise<CallbackKeys>;
+}
+
+/** The one answer to a push that cannot be verified or decrypted, whatever the reason. */
+export const PUSH_REFUSED = {
+  status: 401,
+  code: "InvalidPush",
+  message: "The push could not be verified",
+} as const;
+
 export interface PushDeps {
-  keys: CallbackKeys;
+  keys: CallbackKeys | CallbackKeysReader;
   /** Queue a file's archive job at most once per event key; answers the job id. */
   enqueueOnce: Idempotent<ArchiveRequest, { jobId: string }>;
   /** How far a push's timestamp may be from `now()`, either way. */
   maxSkewMs: number;
   maxBodyBytes: number;
+  /** ALLOWED_UNION_IDS: a push names who changed the file; the job acts as them only if they are listed. */
+  allowedUnionIds: readonly string[];
   now?: () => number;
 }
 
@@ -66,23 +86,32 @@ export async function handleDingTalkEvent(
 export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<HttpResult> {
   const now = deps.now?.() ?? Date.now();
   const raw = readBody(event, deps.maxBodyBytes);
-  const { signature, timestamp, nonce } = signedQuery(event.queryStringParameters ?? {});
-  const encrypt = encryptField(parseJsonBody(raw));
-  checkTimestamp(timestamp, now, deps.maxSkewMs);
-  if (!signatureMatches(deps.keys, signature, timestamp, nonce, encrypt)) {
-    throw new AppError(
-      401,
-      "InvalidSignature",
-      "msg_signature does not match the token, timestamp, nonce and body",
-    );
+  const reader = keysReader(deps.keys);
+  let keys = await reader.get();
+  let plaintext: string;
+  try {
+    plaintext = verifyAndOpen(event, raw, keys, now, deps.maxSkewMs);
+  } catch (first) {
+    // The keys may have been rotated since they were read: read them again (rate limited) and retry once.
+    const fresh = isAuthFailure(first) ? await reader.refresh() : keys;
+    try {
+      if (fresh === keys || sameKeys(fresh, keys)) throw first;
+      plaintext = verifyAndOpen(event, raw, fresh, now, deps.maxSkewMs);
+      keys = fresh;
+    } catch (error) {
+      throw refused(error);
+    }
   }
-  const pushed = classifyEvent(open(deps.keys, encrypt));
+  const pushed = classifyEvent(plaintext);
   switch (pushed.kind) {
     case "check_url":
       logger.info("DingTalk callback URL check answered");
       break;
     case "archive": {
-      const { jobId } = await deps.enqueueOnce({ key: pushed.key, request: pushed.job });
+      const { jobId } = await deps.enqueueOnce({
+        key: pushed.key,
+        request: asAllowedOperator(pushed.job, deps.allowedUnionIds),
+      });
       const { spaceId, dentryId } = pushed.job;
       logger.info("archive job queued", {
         eventType: pushed.eventType,
@@ -107,7 +136,54 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       });
       break;
   }
-  return jsonResponse(200, buildReply(deps.keys, { now }));
+  return jsonResponse(200, buildReply(keys, { now }));
+}
+
+/**
+ * The archive job for a pushed event. DingTalk names the user who changed the file: the job acts as that user
+ * only when ALLOWED_UNION_IDS lists them (the archive worker refuses anyone else), otherwise as the default
+ * operator, DINGTALK_UNION_ID, so the file is still archived.
+ */
+function asAllowedOperator(job: ArchiveRequest, allowed: readonly string[]): ArchiveRequest {
+  if (!unionIdRefusal(job.unionId, allowed)) return job;
+  const { unionId: _actor, ...asOperator } = job;
+  return asOperator;
+}
+
+/** Every check before the content is read; throws an AppError naming the failed check (logged, never sent). */
+function verifyAndOpen(event: HttpEvent, raw: string, keys: CallbackKeys, now: number, maxSkewMs: number) {
+  const { signature, timestamp, nonce } = signedQuery(event.queryStringParameters ?? {});
+  const encrypt = encryptField(parseJsonBody(raw));
+  checkTimestamp(timestamp, now, maxSkewMs);
+  if (!signatureMatches(keys, signature, timestamp, nonce, encrypt)) {
+    throw new AppError(
+      401,
+      "InvalidSignature",
+      "msg_signature does not match the token, timestamp, nonce and body",
+    );
+  }
+  return open(keys, encrypt);
+}
+
+/** Failures a rotated token or AES key would explain (not a malformed request or a stale timestamp). */
+function isAuthFailure(error: unknown): boolean {
+  return error instanceof AppError && (error.code === "InvalidSignature" || error.status === 400);
+}
+
+function sameKeys(a: CallbackKeys, b: CallbackKeys): boolean {
+  return a.token === b.token && a.key.equals(b.key) && a.ownerKey === b.ownerKey;
+}
+
+/** Log why a push was refused, answer the same thing whatever it was. */
+function refused(error: unknown): unknown {
+  if (!(error instanceof AppError)) return error; // our own failure (reading a secret): a 5xx, not the sender's
+  logger.warn("DingTalk push refused", { reason: error.code, problem: error.message });
+  return new AppError(PUSH_REFUSED.status, PUSH_REFUSED.code, PUSH_REFUSED.message);
+}
+
+function keysReader(keys: CallbackKeys | CallbackKeysReader): CallbackKeysReader {
+  if ("get" in keys) return keys;
+  return { get: async () => keys, refresh: async () => keys };
 }
 
 /** DingTalk's query names; `signature` / `timeStamp` are the spellings its older callbacks used. */

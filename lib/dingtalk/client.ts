@@ -48,7 +48,11 @@ export interface DingTalkClientOptions {
   /** e.g. https://api.dingtalk.com, or the sandbox's URL. May include a path prefix. */
   baseUrl: string;
   appKey: string;
-  appSecret: string;
+  /**
+   * The value, or a reader of it (lib/config's Secret) that the client asks each time it fetches a token, and
+   * asks to read the store again at once when DingTalk refuses the value (the secret was rotated).
+   */
+  appSecret: string | AppSecretReader;
   /** Merged over DEFAULT_RETRY_POLICY (5 attempts, 200 ms base, 1 s after QPS limits, 20 s in all). */
   retry?: Partial<RetryPolicy>;
   /** Per attempt, for the answer and again for its body. Default 10 s. */
@@ -69,6 +73,15 @@ export interface DingTalkClientOptions {
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
 }
+
+/** Where a rotating app secret is read from (lib/config's Secret fits). */
+export interface AppSecretReader {
+  get(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
+/** DingTalk's answer to a token request whose app key or secret it does not know. */
+const APP_SECRET_REFUSED = "invalidClientIdOrSecret";
 
 export interface DingTalkClient {
   /** A cached access token, refreshed ahead of expiry; concurrent callers share one refresh. */
@@ -126,18 +139,40 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
+  const appSecret =
+    typeof options.appSecret === "string"
+      ? { get: async () => options.appSecret as string, refresh: async () => options.appSecret as string }
+      : options.appSecret;
+  // Every app secret used lately, redacted from whatever is logged or thrown (a rotation leaves two).
+  const usedSecrets: string[] = typeof options.appSecret === "string" ? [options.appSecret] : [];
+  const requestToken = (secret: string) => {
+    if (!usedSecrets.includes(secret)) usedSecrets.push(secret);
+    if (usedSecrets.length > 3) usedSecrets.shift();
+    return call({
+      api: "getAccessToken",
+      method: "post",
+      path: "v1.0/oauth2/accessToken",
+      json: { appKey: options.appKey, appSecret: secret },
+      schema: AccessTokenAnswerSchema,
+      authenticated: false,
+    });
+  };
   const tokens = createTokenCache({
     now,
     logger,
-    fetchToken: () =>
-      call({
-        api: "getAccessToken",
-        method: "post",
-        path: "v1.0/oauth2/accessToken",
-        json: { appKey: options.appKey, appSecret: options.appSecret },
-        schema: AccessTokenAnswerSchema,
-        authenticated: false,
-      }),
+    fetchToken: async () => {
+      const secret = await appSecret.get();
+      try {
+        return await requestToken(secret);
+      } catch (error) {
+        if (!(error instanceof DingTalkError) || error.code !== APP_SECRET_REFUSED) throw error;
+        // Refused: the cached secret may have been rotated since it was read. Read it now and try once more.
+        const fresh = await appSecret.refresh();
+        if (fresh === secret) throw error;
+        logger.warn("DingTalk refused the cached app secret; retrying with the value just read");
+        return requestToken(fresh);
+      }
+    },
   });
 
   function call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
@@ -149,7 +184,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       sleep: options.sleep ?? ((ms) => delay(ms)),
       random: options.random ?? Math.random,
       logger,
-      secrets: () => [options.appSecret, ...tokens.secrets()],
+      secrets: () => [...usedSecrets, ...tokens.secrets()],
     });
   }
 

@@ -1,7 +1,10 @@
-import { type DingTalkConfig, resolveSecret } from "../config";
+import { type DingTalkConfig, secretReader } from "../config";
 import { createDingTalkClient, type DingTalkClient, type Logger } from "./client";
 
-/** The DingTalk client for a loaded configuration, its app secret read from wherever it is kept. */
+/**
+ * The DingTalk client for a loaded configuration. Its app secret is read through the secrets cache whenever
+ * a token is fetched, and again at once if DingTalk refuses it, so a rotated secret is picked up.
+ */
 export async function dingTalkClientFromConfig(
   config: DingTalkConfig,
   logger?: Logger,
@@ -9,9 +12,9 @@ export async function dingTalkClientFromConfig(
   return createDingTalkClient({
     baseUrl: config.apiBase,
     appKey: config.appKey,
-    appSecret: await resolveSecret(config.appSecret, "DINGTALK_APP_SECRET"),
+    appSecret: secretReader(config.appSecret),
     timeoutMs: config.timeoutMs,
     preferIntranet: config.preferIntranet,
-    logger,
+    ...(logger ? { logger } : {}),
   });
 }

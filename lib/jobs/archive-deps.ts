@@ -10,12 +10,12 @@ import {
   loadSections,
   loadTransferConfig,
   loadWebhookConfig,
-  resolveSecret,
 } from "../config";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import { s3CheckpointStore } from "../transfer";
+import { webhookSettings } from "../webhooks/receive";
 import type { ArchiveEventDeps } from "./archive-events";
 import { enqueue } from "./queue";
 
@@ -23,7 +23,7 @@ import { enqueue } from "./queue";
 export function loadArchiveSettings(env: Env = process.env) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig(env),
+    webhook: () => loadWebhookConfig("archive", env),
     idempotency: () => loadIdempotencyConfig(env),
     archive: () => loadArchiveConfig(env),
     transfer: () => loadTransferConfig(env),
@@ -36,12 +36,9 @@ export type ArchiveSettings = ReturnType<typeof loadArchiveSettings>;
 /** Log progress of a long transfer at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
-/** Build the archive function's clients, once per container (secrets read from SSM in AWS). */
+/** Build the archive function's clients, once per container (secrets are read per use, so they rotate). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
-  const [dingtalk, webhookSecret] = await Promise.all([
-    dingTalkClientFromConfig(settings.dingtalk, logger),
-    resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
-  ]);
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
   const s3 = createS3Client();
   const sqs = createSqsClient();
   // Checkpoints live beside the archive, under a prefix of their own (the Lambda may not keep local files).
@@ -84,7 +81,8 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
       },
       settings.idempotency,
     ),
-    webhook: { secret: webhookSecret, maxBodyBytes: settings.webhook.maxBodyBytes },
+    webhook: webhookSettings(settings.webhook),
+    allowedUnionIds: settings.dingtalk.allowedUnionIds,
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
     requeueLimits: settings.queue.requeueLimits,
   };

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
-import { type ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
@@ -10,6 +10,7 @@ import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
 import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
@@ -38,6 +39,8 @@ export interface ArchiveEventDeps {
   /** Queue a webhook's job at most once per webhook-id; answers the job id. */
   enqueueOnce: Idempotent<ArchiveRequest, { jobId: string }>;
   webhook: WebhookSettings;
+  /** ALLOWED_UNION_IDS: a job naming another union id is refused (403 at the webhook, dead-lettered from a queue). */
+  allowedUnionIds: readonly string[];
   /** Stop starting parts when less than this much invocation time is left. */
   stopMarginMs: number;
   /** When a requeued job gives up (ARCHIVE_MAX_ATTEMPTS, ARCHIVE_MAX_AGE_HOURS). */
@@ -98,7 +101,9 @@ export async function handleArchiveEvent(
 }
 
 async function handleWebhook(event: HttpEvent, deps: ArchiveEventDeps): Promise<HttpResult> {
-  const { id, request } = receiveWebhook(event, deps.webhook, archiveRequestSchema, "archive request");
+  const { id, request } = await receiveWebhook(event, deps.webhook, archiveRequestSchema, "archive request");
+  const refusal = unionIdRefusal(request.unionId, deps.allowedUnionIds);
+  if (refusal) throw refusal;
   const { jobId } = await deps.enqueueOnce({ key: id, request });
   logger.info("archive job queued", {
     webhookId: id,
@@ -144,6 +149,10 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
   // Every line logged while this job runs (lib/archive's "archived", progress) carries its id.
   logger.appendKeys({ jobId });
   try {
+    const refusal = unionIdRefusal(job.unionId, deps.allowedUnionIds);
+    if (refusal) {
+      throw new ArchiveError({ code: refusal.code, message: refusal.message, status: refusal.status });
+    }
     const outcome = await deps.runJob(job, {
       shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
     });

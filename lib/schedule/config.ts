@@ -61,11 +61,19 @@ export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
 
 /** Everything the schedule function needs from the environment, validated at once (cold start). */
 export function loadScheduleSettings(env: Env = process.env) {
-  return loadSections({
+  const settings = loadSections({
     dingtalk: () => loadDingTalkConfig(env),
     archive: () => loadArchiveConfig(env),
     schedule: () => loadScheduleConfig(env),
   });
+  // The archive worker refuses jobs naming a union id outside ALLOWED_UNION_IDS: say so now, not per file.
+  const refused = settings.schedule.sources.flatMap((source, i) =>
+    source.unionId !== undefined && !settings.dingtalk.allowedUnionIds.includes(source.unionId)
+      ? [`ARCHIVE_SOURCES[${i}].unionId is not in ALLOWED_UNION_IDS`]
+      : [],
+  );
+  if (refused.length > 0) throw new ConfigError(refused);
+  return settings;
 }
 
 export type ScheduleSettings = ReturnType<typeof loadScheduleSettings>;

@@ -6,11 +6,11 @@ import {
   loadSections,
   loadSendLinkQueueConfig,
   loadWebhookConfig,
-  resolveSecret,
 } from "../config";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
+import { webhookSettings } from "../webhooks/receive";
 import type { SendLinkEventDeps } from "./handle-event";
 import { sendLinkRecordingOutcome } from "./send-link";
 
@@ -18,7 +18,7 @@ import { sendLinkRecordingOutcome } from "./send-link";
 export function loadSendLinkSettings(env: Env = process.env) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig(env),
+    webhook: () => loadWebhookConfig("send-link", env),
     idempotency: () => loadIdempotencyConfig(env),
     queue: () => loadSendLinkQueueConfig(env),
   });
@@ -26,21 +26,20 @@ export function loadSendLinkSettings(env: Env = process.env) {
 
 export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
 
-/** Build send-link's clients: secrets are read here (from SSM/Secrets Manager in AWS), once per container. */
+/**
+ * Build send-link's clients once per container. The secrets are not read here: the webhook secrets on every
+ * request and the app secret on every token fetch, through the secrets cache, so they can rotate.
+ */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
-  const [dingtalk, webhookSecret] = await Promise.all([
-    dingTalkClientFromConfig(settings.dingtalk, logger),
-    resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
-  ]);
-  const defaultUnionId = settings.dingtalk.defaultUnionId;
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const { defaultUnionId, allowedUnionIds } = settings.dingtalk;
   return {
     sendLinkOnce: idempotentByKey(
       "send-link",
-      (request) => sendLinkRecordingOutcome(request, { dingtalk, defaultUnionId }),
+      (request) => sendLinkRecordingOutcome(request, { dingtalk, defaultUnionId, allowedUnionIds }),
       settings.idempotency,
     ),
-    webhookSecret,
-    maxBodyBytes: settings.webhook.maxBodyBytes,
+    webhook: webhookSettings(settings.webhook),
     deadLetter: settings.queue.deadLetterQueueUrl
       ? { sqs: createSqsClient(), queueUrl: settings.queue.deadLetterQueueUrl }
       : undefined,

@@ -10,14 +10,14 @@ import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
-import { receiveWebhook } from "../webhooks/receive";
+import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
 export interface SendLinkEventDeps {
   /** The send-link use case, made idempotent by delivery key: a sent link and an unknown outcome are both recorded. */
   sendLinkOnce: Idempotent<SendLinkRequest, SendLinkOutcome>;
-  webhookSecret: string;
-  maxBodyBytes: number;
+  /** POST /webhooks/send-link's secrets (read per request, so they rotate) and body limit. */
+  webhook: WebhookSettings;
   /** Where queued requests that can never succeed go, with their reason (else the queue's redrive does). */
   deadLetter?: { sqs: SQSClient; queueUrl: string } | undefined;
 }
@@ -77,8 +77,12 @@ export async function handleSendLinkEvent(
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
   try {
-    const webhook = { secret: deps.webhookSecret, maxBodyBytes: deps.maxBodyBytes };
-    const { id, request } = receiveWebhook(event, webhook, sendLinkRequestSchema, "send-link request");
+    const { id, request } = await receiveWebhook(
+      event,
+      deps.webhook,
+      sendLinkRequestSchema,
+      "send-link request",
+    );
     const result = answerOf(await deps.sendLinkOnce({ key: id, request }));
     logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);

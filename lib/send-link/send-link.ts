@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CLIENT_CODES, type DingTalkClient, isDingTalkError, type SendFileLinkResult } from "../dingtalk";
 import { dingTalkId } from "../dingtalk/ids";
 import { AppError } from "../errors";
+import { unionIdRefusal } from "../union-ids";
 
 export const sendLinkRequestSchema = z.strictObject(
   {
@@ -24,10 +25,14 @@ export interface SendLinkDeps {
   dingtalk: Pick<DingTalkClient, "sendFileLink">;
   /** DINGTALK_UNION_ID: the operator used when a request names none. */
   defaultUnionId: string | undefined;
+  /** ALLOWED_UNION_IDS: the only union ids a request may name. */
+  allowedUnionIds: readonly string[];
 }
 
 /** Send a DingTalk file's link into a conversation, as the request's operator or the default one. */
 export async function sendLink(request: SendLinkRequest, deps: SendLinkDeps): Promise<SendFileLinkResult> {
+  const refusal = unionIdRefusal(request.unionId, deps.allowedUnionIds);
+  if (refusal) throw refusal;
   const unionId = request.unionId ?? deps.defaultUnionId;
   if (!unionId) {
     throw new AppError(

@@ -10,13 +10,17 @@ export interface VerifiedWebhook {
   body: string;
 }
 
+/** The 401 code of a signature that matches none of the secrets (as opposed to missing or stale headers). */
+export const SIGNATURE_MISMATCH = "No matching signature found";
+
 /**
  * Verify a Standard Webhooks signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`):
  * HMAC-SHA256 over `id.timestamp.body`, compared in constant time by the `standardwebhooks` library,
- * timestamps older or newer than 5 minutes refused. Any failure is a 401 that says which check failed
- * but never echoes a signature.
+ * timestamps older or newer than 5 minutes refused. `secrets` are the endpoint's current secret and, during a
+ * rotation, the previous one: a signature by either is accepted. Any failure is a 401 that says which check
+ * failed but never echoes a signature.
  */
-export function verifyWebhook(secret: string, body: string, headers: HeaderMap): VerifiedWebhook {
+export function verifyWebhook(secrets: readonly string[], body: string, headers: HeaderMap): VerifiedWebhook {
   const lower: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) lower[name.toLowerCase()] = value;
@@ -34,15 +38,22 @@ export function verifyWebhook(secret: string, body: string, headers: HeaderMap):
       "Webhook signature rejected: Invalid Signature Headers: webhook-timestamp must be Unix time in whole seconds",
     );
   }
-  try {
-    webhookFor(secret).verify(body, lower, { jsonParse: false });
-  } catch (error) {
-    if (error instanceof WebhookVerificationError) {
-      throw new AppError(401, "InvalidSignature", `Webhook signature rejected: ${error.message}`);
+  let refusal: WebhookVerificationError | undefined;
+  for (const secret of secrets) {
+    try {
+      webhookFor(secret).verify(body, lower, { jsonParse: false });
+      return { id: lower["webhook-id"] as string, body };
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      // The timestamp checks do not depend on the secret: the first refusal says what is wrong.
+      refusal ??= error;
     }
-    throw error;
   }
-  return { id: lower["webhook-id"] as string, body };
+  throw new AppError(
+    401,
+    "InvalidSignature",
+    `Webhook signature rejected: ${refusal?.message ?? "no webhook secret is configured"}`,
+  );
 }
 
 /** Sign a body as a Standard Webhooks sender does (used by the `webhook` script and tests). */
@@ -60,17 +71,29 @@ export function signWebhook(
   };
 }
 
-// Decoding the secret is cheap but done per call otherwise; a Lambda sees one secret per container.
-let cached: { secret: string; webhook: Webhook } | undefined;
+/** True when a 401 from verifyWebhook means "signed, but with none of these secrets" (a rotation may explain it). */
+export function isSignatureMismatch(error: unknown): boolean {
+  return (
+    error instanceof AppError &&
+    error.code === "InvalidSignature" &&
+    error.message.endsWith(SIGNATURE_MISMATCH)
+  );
+}
+
+// Decoding a secret is cheap but done per call otherwise; a function sees one or two secrets at a time.
+const decoded = new Map<string, Webhook>();
 function webhookFor(secret: string): Webhook {
-  if (cached?.secret !== secret) {
+  let webhook = decoded.get(secret);
+  if (!webhook) {
     try {
-      cached = { secret, webhook: new Webhook(secret) };
+      webhook = new Webhook(secret);
     } catch {
       throw new Error(
-        "WEBHOOK_SECRET is not a valid Standard Webhooks secret (base64, optionally prefixed whsec_)",
+        "A webhook secret (WEBHOOK_SECRET_SEND_LINK / WEBHOOK_SECRET_ARCHIVE or its _PREVIOUS) is not a valid Standard Webhooks secret (base64, optionally prefixed whsec_)",
       );
     }
+    if (decoded.size >= 8) decoded.clear(); // rotations replace secrets: keep only the recent ones
+    decoded.set(secret, webhook);
   }
-  return cached.webhook;
+  return webhook;
 }

@@ -67,6 +67,18 @@ describe("archiveFile: bytes", () => {
     expect(result.bytesResent).toBe(0);
   });
 
+  it("stores an HTML or SVG file with a neutral type so a presigned link downloads it; the real type in metadata", async () => {
+    for (const [name, real] of [
+      ["phish.html", "text/html"],
+      ["logo.svg", "image/svg+xml"],
+    ] as const) {
+      const { result } = await archiveGenerated(name, 1_000);
+      const head = await headObject(world.s3, result.key);
+      expect(head.ContentType, name).toBe("application/octet-stream");
+      expect(head.Metadata?.[META.contentType], name).toBe(real);
+    }
+  });
+
   it("archives a non-ASCII name under a readable key, with its metadata percent-encoded", async () => {
     const name = "季度报告 Données été 2026.xlsx";
     const { dentryId, result } = await archiveGenerated(name, 300_001);

@@ -8,6 +8,7 @@ import {
   objectMetadata,
   readMetadataValue,
   S3_MAX_METADATA_BYTES,
+  storedContentTypeFor,
 } from "../../lib/archive";
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
@@ -115,4 +116,36 @@ describe("contentTypeFor", () => {
   ])("%s → %s", (name, type) => {
     expect(contentTypeFor(name)).toBe(type);
   });
+});
+
+describe("storedContentTypeFor: what a browser would execute is stored to download", () => {
+  it.each([
+    ["page.html", "text/html"],
+    ["PAGE.HTM", "text/html"],
+    ["inc.shtml", "text/html"],
+    ["doc.xhtml", "application/xhtml+xml"],
+    ["logo.svg", "image/svg+xml"],
+    ["logo.svgz", "image/svg+xml"],
+    ["app.js", "text/javascript"],
+    ["mod.mjs", "text/javascript"],
+    ["lib.cjs", "text/javascript"],
+    ["data.xml", "application/xml"],
+    ["style.xsl", "application/xslt+xml"],
+    ["feed.rss", "application/rss+xml"],
+    ["saved.mhtml", "multipart/related"],
+  ])("%s is stored as application/octet-stream, its real type %s in metadata", (name, real) => {
+    expect(contentTypeFor(name)).toBe(real);
+    expect(storedContentTypeFor(name)).toBe(DEFAULT_CONTENT_TYPE);
+    const meta = objectMetadata({ spaceId: "s", dentryId: "d", version: 1, name, size: 1 });
+    expect(meta[META.contentType]).toBe(real);
+  });
+
+  it.each(["report.pdf", "photo.jpg", "notes.txt", "data.json", "style.css", "plan.xlsx", "big.bin"])(
+    "%s keeps its own type, with no extra metadata",
+    (name) => {
+      expect(storedContentTypeFor(name)).toBe(contentTypeFor(name));
+      const meta = objectMetadata({ spaceId: "s", dentryId: "d", version: 1, name, size: 1 });
+      expect(meta[META.contentType]).toBeUndefined();
+    },
+  );
 });

@@ -25,8 +25,8 @@ function problems(env: Record<string, string>): string[] {
 describe("dingtalk-events configuration", () => {
   it("loads values, with the owner key defaulting to the app key and a 5-minute window", () => {
     expect(loadDingTalkEventsConfig(good)).toEqual({
-      token: { kind: "value", value: KEYS.token },
-      aesKey: { kind: "value", value: KEYS.aesKey },
+      token: { kind: "value", name: "DINGTALK_EVENT_TOKEN", value: KEYS.token },
+      aesKey: { kind: "value", name: "DINGTALK_EVENT_AES_KEY", value: KEYS.aesKey },
       ownerKey: "app-key",
       archiveQueueUrl: good.ARCHIVE_QUEUE_URL,
       maxSkewMs: 300_000,
@@ -34,18 +34,18 @@ describe("dingtalk-events configuration", () => {
     });
   });
 
-  it("reads secrets from SSM or Secrets Manager references, and takes an owner key and window override", () => {
+  it("reads secrets from SSM parameter names, and takes an owner key and window override", () => {
     const { DINGTALK_EVENT_TOKEN: _, DINGTALK_EVENT_AES_KEY: __, ...rest } = good;
     const config = loadDingTalkEventsConfig({
       ...rest,
       DINGTALK_EVENT_TOKEN_PARAMETER: "/bridge/dev/dingtalk-event-token",
-      DINGTALK_EVENT_AES_KEY_PARAMETER: "secretsmanager:bridge/dingtalk-event-aes-key",
+      DINGTALK_EVENT_AES_KEY_PARAMETER: "/bridge/dev/dingtalk-event-aes-key",
       DINGTALK_EVENT_OWNER_KEY: "ding-corp-id",
       DINGTALK_EVENT_MAX_SKEW_SECONDS: "120",
     });
     expect(config).toMatchObject({
-      token: { kind: "ssm", name: "/bridge/dev/dingtalk-event-token" },
-      aesKey: { kind: "secretsmanager", id: "bridge/dingtalk-event-aes-key" },
+      token: { kind: "ssm", parameter: "/bridge/dev/dingtalk-event-token", maxAgeSeconds: 300 },
+      aesKey: { kind: "ssm", parameter: "/bridge/dev/dingtalk-event-aes-key", maxAgeSeconds: 300 },
       ownerKey: "ding-corp-id",
       maxSkewMs: 120_000,
     });
@@ -81,5 +81,31 @@ describe("dingtalk-events configuration", () => {
     );
     expect(found.join(" ")).not.toContain("too-short-secret-value");
     expect(found.join(" ")).not.toContain(KEYS.token);
+  });
+});
+
+describe("dingtalk-events: idempotency outlives the timestamp window", () => {
+  it("refuses an IDEMPOTENCY_TTL_SECONDS shorter than twice DINGTALK_EVENT_MAX_SKEW_SECONDS", () => {
+    expect(
+      problems({ ...good, DINGTALK_EVENT_MAX_SKEW_SECONDS: "3600", IDEMPOTENCY_TTL_SECONDS: "3600" }),
+    ).toEqual([
+      "IDEMPOTENCY_TTL_SECONDS must be at least twice DINGTALK_EVENT_MAX_SKEW_SECONDS (7200 s; got 3600)",
+    ]);
+    expect(
+      loadDingTalkEventsSettings({
+        ...good,
+        DINGTALK_EVENT_MAX_SKEW_SECONDS: "3600",
+        IDEMPOTENCY_TTL_SECONDS: "7200",
+      }).idempotency.expiresAfterSeconds,
+    ).toBe(7200);
+  });
+
+  it("reads ALLOWED_UNION_IDS (default DINGTALK_UNION_ID) to decide whom a pushed job acts as", () => {
+    expect(
+      loadDingTalkEventsSettings({ ...good, DINGTALK_UNION_ID: "op" }).operators.allowedUnionIds,
+    ).toEqual(["op"]);
+    expect(
+      loadDingTalkEventsSettings({ ...good, ALLOWED_UNION_IDS: "a,b" }).operators.allowedUnionIds,
+    ).toEqual(["a", "b"]);
   });
 });

@@ -263,6 +263,37 @@ describe("access token", () => {
   });
 });
 
+describe("a rotating app secret (read per token request, re-read once when refused)", () => {
+  it("re-reads the secret when DingTalk refuses the cached value, and redacts both", async () => {
+    const stale = "stale-secret-5f1e2d3c4b5a6978";
+    let refreshes = 0;
+    const appSecret = {
+      get: async () => stale,
+      refresh: async () => {
+        refreshes++;
+        return sb.options.appSecret;
+      },
+    };
+    const { client, logger } = sandboxClient(sb, { appSecret });
+    const dentry = await client.getDentry({ ...op(), dentryId: fileId });
+    expect(dentry.id).toBe(fileId);
+    expect(refreshes).toBe(1);
+    expect(sb.calls()).toMatchObject({ token: 2, getDentry: 1 });
+    expect(logger.text()).toContain("DingTalk refused the cached app secret");
+    expect(logger.text()).not.toContain(stale);
+  });
+
+  it("gives up after one re-read that brings nothing new", async () => {
+    const stale = "stale-secret-0a9b8c7d6e5f4a3b";
+    const appSecret = { get: async () => stale, refresh: async () => stale };
+    const { client } = sandboxClient(sb, { appSecret });
+    const error = await failure(client.getDentry({ ...op(), dentryId: fileId }));
+    expect(error).toMatchObject({ code: "invalidClientIdOrSecret" });
+    expect(sb.calls()).toMatchObject({ token: 1, getDentry: 0 });
+    expect(everythingIn(error)).not.toContain(stale);
+  });
+});
+
 describe("errors", () => {
   it("carry status, code, DingTalk's request id and the API name", async () => {
     const { client } = sandboxClient(sb);

@@ -21,11 +21,11 @@ import {
   QUEUES,
   type Stack,
   startStack,
-  WEBHOOK_SECRET,
+  WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
-const secret = WEBHOOK_SECRET;
+const secret = WEBHOOK_SECRETS.archive;
 const MiB = 1024 * 1024;
 const bucket = BUCKET;
 const queue = QUEUES.archive;

@@ -27,7 +27,7 @@ import {
   QUEUES,
   type Stack,
   startStack,
-  WEBHOOK_SECRET,
+  WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 import { sampleEvent, signedHttpEvent } from "../support/lambda";
 import { REAL_IDS, REAL_SANDBOX_IDS } from "../support/real-ids";
@@ -75,7 +75,7 @@ describe("archive entry points with real DingTalk ids", () => {
     const body = JSON.stringify(request());
     const answer = await invoke<APIGatewayProxyStructuredResultV2>(
       archive,
-      signedHttpEvent(WEBHOOK_SECRET, body, { sample: "archive.http.json" }),
+      signedHttpEvent(WEBHOOK_SECRETS.archive, body, { sample: "archive.http.json" }),
     );
     expect(answer.statusCode).toBe(202);
     const jobs = stack.messages(QUEUES.archive) as Array<Record<string, unknown>>;

@@ -20,7 +20,7 @@ import {
   QUEUES,
   type Stack,
   startStack,
-  WEBHOOK_SECRET,
+  WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 import { sampleEvent, signedHttpEvent } from "../support/lambda";
 import { REAL_IDS, REAL_SANDBOX_IDS } from "../support/real-ids";
@@ -34,7 +34,14 @@ let handler: Handler;
 let fileId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ sandbox: REAL_SANDBOX_IDS, env: { DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  stack = await startStack({
+    sandbox: REAL_SANDBOX_IDS,
+    env: {
+      DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS),
+      // Requests here may act as any of the corpus's real-shaped union ids.
+      ALLOWED_UNION_IDS: REAL_IDS.unionIds.join(","),
+    },
+  });
   sandbox = stack.sandbox;
   handler = await loadHandler("send-link");
   fileId = sandbox.dentryIdByPath("报告 2026.pdf") as string;
@@ -56,7 +63,7 @@ describe("real DingTalk ids", () => {
     const before = sandbox.sentLinks().length;
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
       handler,
-      signedHttpEvent(WEBHOOK_SECRET, JSON.stringify(request())),
+      signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request())),
     );
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body as string).file).toMatchObject({
@@ -77,7 +84,10 @@ describe("real DingTalk ids", () => {
     async (cid) => {
       const result = await invoke<APIGatewayProxyStructuredResultV2>(
         handler,
-        signedHttpEvent(WEBHOOK_SECRET, JSON.stringify({ ...request(), openConversationId: cid })),
+        signedHttpEvent(
+          WEBHOOK_SECRETS["send-link"],
+          JSON.stringify({ ...request(), openConversationId: cid }),
+        ),
       );
       // The known one is sent; the other is DingTalk's own 404, not a local 400.
       if (cid === REAL_SANDBOX_IDS.conversationId) expect(result.statusCode).toBe(200);
@@ -88,7 +98,7 @@ describe("real DingTalk ids", () => {
   it.each(REAL_IDS.unionIds)("takes a real-shaped unionId (%s) to DingTalk", async (unionId) => {
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
       handler,
-      signedHttpEvent(WEBHOOK_SECRET, JSON.stringify({ ...request(), unionId })),
+      signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify({ ...request(), unionId })),
     );
     if (unionId === REAL_SANDBOX_IDS.unionId) expect(result.statusCode).toBe(200);
     else expect([result.statusCode, errorOf(result).code]).toEqual([403, "permissionDenied"]);
@@ -111,7 +121,7 @@ describe.each(FAULTS)("DingTalk %s", (_label, rule) => {
       answers.push(
         await invoke<APIGatewayProxyStructuredResultV2>(
           handler,
-          signedHttpEvent(WEBHOOK_SECRET, body, { id }),
+          signedHttpEvent(WEBHOOK_SECRETS["send-link"], body, { id }),
         ),
       );
     }
@@ -171,7 +181,7 @@ describe("a send that succeeds after the fault is gone", () => {
     const before = sandbox.sentLinks().length;
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
       handler,
-      signedHttpEvent(WEBHOOK_SECRET, JSON.stringify(request())),
+      signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request())),
     );
     expect(result.statusCode).toBe(200);
     expect(sandbox.sentLinks().length - before).toBe(1);

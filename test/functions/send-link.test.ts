@@ -12,10 +12,10 @@ import type {
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
-import { loadHandler, type Stack, startStack, WEBHOOK_SECRET } from "../support/handler-stack";
+import { loadHandler, type Stack, startStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
-const secret = WEBHOOK_SECRET;
+const secret = WEBHOOK_SECRETS["send-link"];
 let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;

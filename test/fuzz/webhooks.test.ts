@@ -20,7 +20,7 @@ import {
   QUEUES,
   type Stack,
   startStack,
-  WEBHOOK_SECRET,
+  WEBHOOK_SECRETS,
   watchRejections,
 } from "../support/handler-stack";
 import { REAL_IDS } from "../support/real-ids";
@@ -178,7 +178,7 @@ describe("unsigned or badly signed webhooks", () => {
         });
         const id = uniqueId();
         const secret =
-          what === "secret" ? `whsec_${Buffer.from("other").toString("base64")}` : WEBHOOK_SECRET;
+          what === "secret" ? `whsec_${Buffer.from("other").toString("base64")}` : WEBHOOK_SECRETS[r];
         const headers = signWebhook(secret, id, body);
         if (what === "timestamp") headers["webhook-timestamp"] = String(nowSeconds() - skew);
         if (what === "id") headers["webhook-id"] = `${id}x`;
@@ -204,7 +204,7 @@ describe("unsigned or badly signed webhooks", () => {
         fc.pre(before !== "" || withSuffix);
         const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId });
         const id = uniqueId();
-        const headers = signWebhook(WEBHOOK_SECRET, id, body);
+        const headers = signWebhook(WEBHOOK_SECRETS[r], id, body);
         headers["webhook-timestamp"] = `${before}${headers["webhook-timestamp"]}${withSuffix ? after : ""}`;
         const result = await invoke<APIGatewayProxyStructuredResultV2>(
           handlers[r],
@@ -224,7 +224,7 @@ describe("signed webhooks with hostile bodies", () => {
       fc.asyncProperty(
         route.chain((r) => fc.tuple(fc.constant(r), hostileBody(FIELDS[r]))),
         async ([r, body]) => {
-          const headers = signWebhook(WEBHOOK_SECRET, uniqueId(), body);
+          const headers = signWebhook(WEBHOOK_SECRETS[r], uniqueId(), body);
           const result = await invoke<APIGatewayProxyStructuredResultV2>(
             handlers[r],
             httpEvent(r, body, headers),
@@ -261,7 +261,7 @@ describe("signed webhooks with hostile bodies", () => {
         const body = JSON.stringify(fields);
         const result = await invoke<APIGatewayProxyStructuredResultV2>(
           handlers[r],
-          httpEvent(r, body, signWebhook(WEBHOOK_SECRET, uniqueId(), body)),
+          httpEvent(r, body, signWebhook(WEBHOOK_SECRETS[r], uniqueId(), body)),
         );
         const error = checkAnswer(result);
         if (error?.code === "InvalidRequest") checkFieldsNamed(error);
@@ -289,7 +289,7 @@ describe("signed webhooks with hostile bodies", () => {
           const body = `${JSON.stringify(request).slice(0, -1)},${JSON.stringify(key)}:${JSON.stringify(inner) ?? "null"}}`;
           const result = await invoke<APIGatewayProxyStructuredResultV2>(
             handlers[r],
-            httpEvent(r, body, signWebhook(WEBHOOK_SECRET, uniqueId(), body)),
+            httpEvent(r, body, signWebhook(WEBHOOK_SECRETS[r], uniqueId(), body)),
           );
           expect(result.statusCode).toBe(400);
           // send-link says "unknown field(s): k", archive zod's "Unrecognized key: \"k\"": both name it.
@@ -302,7 +302,7 @@ describe("signed webhooks with hostile bodies", () => {
     expect(prototypeSnapshot()).toEqual(prototypeBefore);
   });
 
-  it("accepted archive requests queue exactly the validated request (no foreign key survives)", async () => {
+  it("accepted archive requests queue exactly the validated request (no foreign key, no foreign unionId)", async () => {
     stack.emulator.reset();
     const request = fc.record(
       {
@@ -319,8 +319,15 @@ describe("signed webhooks with hostile bodies", () => {
         const body = JSON.stringify(req);
         const result = await invoke<APIGatewayProxyStructuredResultV2>(
           handlers.archive,
-          httpEvent("archive", body, signWebhook(WEBHOOK_SECRET, uniqueId(), body)),
+          httpEvent("archive", body, signWebhook(WEBHOOK_SECRETS.archive, uniqueId(), body)),
         );
+        if (req.unionId === "u-1") {
+          // Not in ALLOWED_UNION_IDS (by default just DINGTALK_UNION_ID): refused, nothing queued.
+          expect(result.statusCode).toBe(403);
+          expect(errorOf(result).code).toBe("unionIdNotAllowed");
+          expect(stack.messages(QUEUES.archive)).toHaveLength(accepted);
+          return;
+        }
         expect(result.statusCode).toBe(202);
         const { jobId } = JSON.parse(result.body as string) as { jobId: string };
         const queued = stack.messages(QUEUES.archive).at(-1);

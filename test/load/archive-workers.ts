@@ -23,7 +23,7 @@ import type { FauxqsServer } from "fauxqs";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { startSandbox } from "../../sandbox/server";
 import type { Sandbox } from "../../sandbox/types";
-import { LOCAL_WEBHOOK_SECRET } from "../../scripts/local-env";
+import { LOCAL_WEBHOOK_SECRETS } from "../../scripts/local-env";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
 import { ROOT } from "../support/local-stack";
 import { jobSizes } from "./archive-jobs";
@@ -89,7 +89,8 @@ async function startWorld(): Promise<World> {
     DINGTALK_APP_KEY: "sandbox",
     DINGTALK_APP_SECRET: "sandbox-secret",
     DINGTALK_UNION_ID: "sandbox-union",
-    WEBHOOK_SECRET: LOCAL_WEBHOOK_SECRET,
+    WEBHOOK_SECRET_SEND_LINK: LOCAL_WEBHOOK_SECRETS["send-link"],
+    WEBHOOK_SECRET_ARCHIVE: LOCAL_WEBHOOK_SECRETS.archive,
     IDEMPOTENCY_TABLE: "load-idempotency",
     ARCHIVE_BUCKET: BUCKET,
     ARCHIVE_QUEUE_URL: queueUrl,

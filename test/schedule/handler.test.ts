@@ -49,7 +49,7 @@ beforeAll(async () => {
     ARCHIVE_SCAN_STOP_MARGIN_SECONDS: "5",
     ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE }]),
     // The archive function's own settings.
-    WEBHOOK_SECRET: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
+    WEBHOOK_SECRET_ARCHIVE: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
     IDEMPOTENCY_TABLE: "idempotency",
     ARCHIVE_DLQ_URL: world.queueUrl(deadLetters),
     DOWNLOAD_ALLOWED_HOSTS: host,

@@ -134,3 +134,37 @@ describe("the schedule's other variables", () => {
     );
   });
 });
+
+describe("sources and ALLOWED_UNION_IDS", () => {
+  const base = {
+    DINGTALK_APP_KEY: "k",
+    DINGTALK_APP_SECRET: "s",
+    DINGTALK_UNION_ID: "operator",
+    ARCHIVE_BUCKET: "dingtalk-archive",
+    ARCHIVE_QUEUE_URL: "http://127.0.0.1:4566/000000000000/archive",
+    ARCHIVE_SCAN_QUEUE_URL: "http://127.0.0.1:4566/000000000000/scan",
+  };
+  const sources = JSON.stringify([{ spaceId: "s1" }, { spaceId: "s2", unionId: "someone" }]);
+
+  it("refuses at cold start a source acting as a union id the archive worker would refuse", () => {
+    let error: unknown;
+    try {
+      loadScheduleSettings({ ...base, ARCHIVE_SOURCES: sources });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      "ARCHIVE_SOURCES[1].unionId is not in ALLOWED_UNION_IDS",
+    ]);
+  });
+
+  it("accepts it once the union id is allowed", () => {
+    const settings = loadScheduleSettings({
+      ...base,
+      ARCHIVE_SOURCES: sources,
+      ALLOWED_UNION_IDS: "operator,someone",
+    });
+    expect(settings.schedule.sources.map((s) => s.unionId)).toEqual([undefined, "someone"]);
+  });
+});

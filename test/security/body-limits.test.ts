@@ -19,7 +19,7 @@ import {
   QUEUES,
   type Stack,
   startStack,
-  WEBHOOK_SECRET,
+  WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 
 const LIMIT = 64 * 1024;
@@ -52,9 +52,12 @@ function httpRoutes(): string[] {
 /** The query DingTalk signs with, for the events endpoint (valid, so only the size can be the problem). */
 const pushQuery = () => buildPush({ EventType: "check_url" }, EVENT_KEYS).query;
 
+const webhookSecretOf = (name: FunctionName) =>
+  name === "archive" ? WEBHOOK_SECRETS.archive : WEBHOOK_SECRETS["send-link"];
+
 async function send(name: FunctionName, body: string, options: { base64?: boolean; signed?: boolean } = {}) {
   const text = options.base64 ? Buffer.from(body, "utf8").toString("base64") : body;
-  const headers = options.signed ? signWebhook(WEBHOOK_SECRET, `msg_${Date.now()}`, body) : {};
+  const headers = options.signed ? signWebhook(webhookSecretOf(name), `msg_${Date.now()}`, body) : {};
   const event = httpEvent(
     name,
     text,

@@ -82,12 +82,12 @@ describe("Standard Webhooks signatures (standardwebhooks)", () => {
       const good = (headers["webhook-signature"] as string).slice(3);
       // Same length as the right one, differing only in the last character: the worst case for an early exit.
       const wrong = `${good.slice(0, -2)}${good.at(-2) === "A" ? "B" : "A"}=`;
-      expect(verifyWebhook(secret, body, headers).id).toBe("msg_timing");
-      expect(() => verifyWebhook(secret, body, { ...headers, "webhook-signature": `v1,${wrong}` })).toThrow(
+      expect(verifyWebhook([secret], body, headers).id).toBe("msg_timing");
+      expect(() => verifyWebhook([secret], body, { ...headers, "webhook-signature": `v1,${wrong}` })).toThrow(
         AppError,
       );
       expect(() =>
-        verifyWebhook(secret, body, { ...headers, "webhook-signature": `v1,${wrong} v1,${good}` }),
+        verifyWebhook([secret], body, { ...headers, "webhook-signature": `v1,${wrong} v1,${good}` }),
       ).not.toThrow();
       expect(seen).toEqual([
         { a: good, b: good, result: true },
@@ -157,6 +157,7 @@ describe("DingTalk callback signatures and owner key (lib/dingtalk-events/crypto
           }) as unknown as PushDeps["enqueueOnce"],
           maxSkewMs: 300_000,
           maxBodyBytes: 65_536,
+          allowedUnionIds: [],
         },
       );
     const compared = () =>
@@ -164,7 +165,7 @@ describe("DingTalk callback signatures and owner key (lib/dingtalk-events/crypto
         Buffer.from(a as Buffer).toString(),
         Buffer.from(b as Buffer).toString(),
       ]);
-    await expect(push(forged)).rejects.toMatchObject({ status: 401, code: "InvalidSignature" });
+    await expect(push(forged)).rejects.toMatchObject({ status: 401, code: "InvalidPush" });
     expect(compared()).toEqual([[forged, right]]);
     spy().mockClear();
     expect((await push(right)).statusCode).toBe(200);

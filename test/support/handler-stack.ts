@@ -18,7 +18,11 @@ import type { SandboxOptions } from "../../sandbox/types";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "./lambda";
 
-export const WEBHOOK_SECRET = `whsec_${Buffer.from("fuzz-webhook-secret-0b6f41").toString("base64")}`;
+/** Each webhook endpoint's own secret: a body signed for one is refused at the other. */
+export const WEBHOOK_SECRETS = {
+  "send-link": `whsec_${Buffer.from("fuzz-send-link-secret-0b6f41").toString("base64")}`,
+  archive: `whsec_${Buffer.from("fuzz-archive-secret-9d2e77").toString("base64")}`,
+} as const;
 export const EVENT_KEYS: PushKeys = {
   token: "fuzz-event-token-77c1",
   aesKey: "fuzz0Encoding0AES0Key0abcdefghijklmnopqrstu",
@@ -58,7 +62,8 @@ export async function startStack(
     DINGTALK_APP_KEY: sandbox.options.appKey,
     DINGTALK_APP_SECRET: sandbox.options.appSecret,
     DINGTALK_UNION_ID: sandbox.options.unionId,
-    WEBHOOK_SECRET,
+    WEBHOOK_SECRET_SEND_LINK: WEBHOOK_SECRETS["send-link"],
+    WEBHOOK_SECRET_ARCHIVE: WEBHOOK_SECRETS.archive,
     IDEMPOTENCY_TABLE: "idempotency",
     SEND_LINK_DLQ_URL: queueUrl(QUEUES.sendLinkDlq),
     ARCHIVE_BUCKET: BUCKET,

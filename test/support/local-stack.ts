@@ -10,7 +10,12 @@ import { fileURLToPath } from "node:url";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { signWebhook } from "../../lib/webhooks/verify";
-import { LOCAL_BUCKET, LOCAL_QUEUES, LOCAL_WEBHOOK_SECRET } from "../../scripts/local-env";
+import {
+  LOCAL_BUCKET,
+  LOCAL_QUEUES,
+  LOCAL_WEBHOOK_SECRETS,
+  type WebhookRoute,
+} from "../../scripts/local-env";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export { LOCAL_BUCKET, LOCAL_QUEUES };
@@ -110,9 +115,13 @@ export async function startLocalStack(extraEnv: Record<string, string> = {}): Pr
   };
 }
 
-/** Standard Webhooks headers for `body`, with a fresh webhook-id unless one is given. */
-export function signed(body: string, id = `msg_${randomUUID()}`): Record<string, string> {
-  return { "content-type": "application/json", ...signWebhook(LOCAL_WEBHOOK_SECRET, id, body) };
+/** Standard Webhooks headers for `body` to one endpoint (with its secret), with a fresh webhook-id unless one is given. */
+export function signed(
+  body: string,
+  id = `msg_${randomUUID()}`,
+  route: WebhookRoute = "send-link",
+): Record<string, string> {
+  return { "content-type": "application/json", ...signWebhook(LOCAL_WEBHOOK_SECRETS[route], id, body) };
 }
 
 export async function signedPost(
@@ -124,7 +133,7 @@ export async function signedPost(
   const text = JSON.stringify(body);
   const response = await fetch(`${stack.httpUrl}${path}`, {
     method: "POST",
-    headers: signed(text, id),
+    headers: signed(text, id, path.endsWith("/archive") ? "archive" : "send-link"),
     body: text,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };

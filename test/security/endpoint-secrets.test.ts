@@ -1,0 +1,77 @@
+/**
+ * Each webhook endpoint has its own secret (WEBHOOK_SECRET_SEND_LINK, WEBHOOK_SECRET_ARCHIVE): a body signed
+ * for one endpoint is refused at the other by its signature — before any schema looks at it, so this holds
+ * even for a body both schemas would accept — and a holder of one secret cannot use the other endpoint.
+ */
+import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signWebhook } from "../../lib/webhooks/verify";
+import {
+  errorOf,
+  httpEvent,
+  invoke,
+  loadHandler,
+  QUEUES,
+  type Stack,
+  startStack,
+  WEBHOOK_SECRETS,
+} from "../support/handler-stack";
+
+let stack: Stack;
+const handlers = {} as Record<"send-link" | "archive", Handler>;
+let fileId: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  handlers["send-link"] = await loadHandler("send-link");
+  handlers.archive = await loadHandler("archive");
+  fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const bodies = () => ({
+  "send-link": JSON.stringify({
+    spaceId: "sandbox-space",
+    dentryId: fileId,
+    openConversationId: "cid-sandbox",
+  }),
+  archive: JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId }),
+});
+
+async function post(route: "send-link" | "archive", body: string, signedFor: "send-link" | "archive") {
+  const headers = signWebhook(WEBHOOK_SECRETS[signedFor], `msg_cross_${Math.random()}`, body);
+  return invoke<APIGatewayProxyStructuredResultV2>(handlers[route], httpEvent(route, body, headers));
+}
+
+describe("per-endpoint webhook secrets", () => {
+  it("the two endpoints have different secrets", () => {
+    expect(WEBHOOK_SECRETS["send-link"]).not.toBe(WEBHOOK_SECRETS.archive);
+  });
+
+  it("refuses at each endpoint a body signed with the other endpoint's secret (401), sending and queueing nothing", async () => {
+    const links = stack.sandbox.sentLinks().length;
+    const queued = stack.messages(QUEUES.archive).length;
+    for (const [route, other] of [
+      ["send-link", "archive"],
+      ["archive", "send-link"],
+    ] as const) {
+      // The route's own body, a valid request there, but signed for the other endpoint.
+      const result = await post(route, bodies()[route], other);
+      expect(result.statusCode, route).toBe(401);
+      expect(errorOf(result)).toMatchObject({
+        code: "InvalidSignature",
+        message: expect.stringMatching(/No matching signature/),
+      });
+    }
+    expect(stack.sandbox.sentLinks()).toHaveLength(links);
+    expect(stack.messages(QUEUES.archive)).toHaveLength(queued);
+  });
+
+  it("accepts each endpoint's own signature", async () => {
+    expect((await post("send-link", bodies()["send-link"], "send-link")).statusCode).toBe(200);
+    expect((await post("archive", bodies().archive, "archive")).statusCode).toBe(202);
+  });
+});
