@@ -140,9 +140,10 @@ function jsonLine(result: ArchiveResult): string {
         ...common,
         versionId: result.versionId ?? null,
         etag: result.etag,
-        checksum: result.checksum,
+        checksum: result.checksum ?? null,
         resumedParts: result.resumedParts,
         bytesResent: result.bytesResent,
+        ...(result.copiedFrom ? { copiedFrom: result.copiedFrom } : {}),
       });
     case "skipped":
       return JSON.stringify({

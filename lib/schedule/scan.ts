@@ -12,9 +12,10 @@
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { archiveKey } from "../archive/key";
 import type { Dentry, DentryPage, DingTalkClient, Logger } from "../dingtalk";
 import { type ArchiveJob, archiveJobSchema } from "../jobs/archive-job";
-import { listArchivedVersions, versionKey } from "./archived";
+import { type ArchivedIndex, listArchivedVersions, versionKey } from "./archived";
 import { addCounters, type FolderTask, type ScanCounters, type ScanCursor, zeroCounters } from "./cursor";
 import { classifyListFailure, type ListFailure } from "./list-failure";
 import { type SendBatchOptions, SQS_BATCH_SIZE, sendMessageBatches } from "./send-batch";
@@ -81,7 +82,7 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
   const counters = zeroCounters();
   const planned: PlannedJob[] = [];
   const pending: FolderTask[] = cursor.pending.map((task) => ({ ...task }));
-  const archivedBySpace = new Map<string, Promise<ReadonlySet<string>>>();
+  const archivedBySpace = new Map<string, Promise<ArchivedIndex>>();
   // Overlapping sources may list a file twice: queue it once per invocation.
   const queuedNow = new Set<string>();
   let outgoing: Outgoing[] = [];
@@ -221,10 +222,16 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       return undefined;
     }
     const key = versionKey(dentry.id, dentry.version);
-    if ((await archived(task.spaceId)).has(key) || queuedNow.has(`${task.spaceId}/${key}`)) {
+    const keys = (await archived(task.spaceId)).get(key);
+    if (
+      (keys && keys.has(wantedKey(deps.prefix, task.spaceId, dentry))) ||
+      queuedNow.has(`${task.spaceId}/${key}`)
+    ) {
       counters.skipped += 1;
       return undefined;
     }
+    // Archived under another name: a rename, which the worker copies inside S3 (no call, no download).
+    if (keys) log?.info("file renamed since archived; queued for an S3 copy", { dentryId: dentry.id });
     queuedNow.add(`${task.spaceId}/${key}`);
     const parsed = archiveJobSchema.safeParse({
       spaceId: task.spaceId,
@@ -232,6 +239,14 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       version: dentry.version,
       ...(task.unionId ? { unionId: task.unionId } : {}),
       jobId: jobIdFor(cursor.runId, dentry.id, dentry.version),
+      // What the listing said: the worker then skips getDentry (one metered call per file, not two).
+      listed: {
+        version: dentry.version,
+        name: dentry.name,
+        size: dentry.size ?? 0,
+        ...(dentry.modifiedTime ? { modifiedTime: dentry.modifiedTime } : {}),
+        ...(dentry.creatorId ? { creatorId: dentry.creatorId } : {}),
+      },
     });
     if (!parsed.success) {
       counters.failed += 1;
@@ -246,6 +261,21 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       return undefined;
     }
     return { job: parsed.data, size };
+  }
+}
+
+/** The S3 key the file's listed name gives; "" when none can be built (the worker then reports why). */
+function wantedKey(prefix: string, spaceId: string, dentry: Dentry): string {
+  try {
+    return archiveKey({
+      prefix,
+      spaceId,
+      dentryId: dentry.id,
+      version: dentry.version as number,
+      name: dentry.name,
+    });
+  } catch {
+    return "";
   }
 }
 
