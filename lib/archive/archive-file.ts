@@ -25,7 +25,7 @@ import {
 import { copyArchived, findUnderOtherName, holdsVersion } from "./copy";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
-import { contentTypeFor, META, objectMetadata } from "./metadata";
+import { contentTypeFor, objectMetadata } from "./metadata";
 import type { ArchiveRequest, ListedFile } from "./request";
 import { dingTalkSource, probeSize } from "./source";
 

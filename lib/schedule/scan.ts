@@ -223,10 +223,7 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     }
     const key = versionKey(dentry.id, dentry.version);
     const keys = (await archived(task.spaceId)).get(key);
-    if (
-      (keys && keys.has(wantedKey(deps.prefix, task.spaceId, dentry))) ||
-      queuedNow.has(`${task.spaceId}/${key}`)
-    ) {
+    if (keys?.has(wantedKey(deps.prefix, task.spaceId, dentry)) || queuedNow.has(`${task.spaceId}/${key}`)) {
       counters.skipped += 1;
       return undefined;
     }
