@@ -7,7 +7,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
-import { invalidResponseError } from "./errors";
+import { type DingTalkApi, invalidResponseError } from "./errors";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { createTokenCache } from "./token";
@@ -61,6 +61,12 @@ export interface DingTalkClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Called before every attempt of a metered call (every API but the token one): DingTalk counts each against
+   * the org's monthly quota. It may throw (e.g. lib/budget's QuotaExhausted): the call is then not made and
+   * the error reaches the caller unchanged.
+   */
+  beforeMeteredCall?: (api: DingTalkApi) => Promise<void>;
 }
 
 export interface DingTalkClient {
@@ -149,6 +155,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       random: options.random ?? Math.random,
       logger,
       secrets: () => [options.appSecret, ...tokens.secrets()],
+      beforeMeteredCall: options.beforeMeteredCall,
     });
   }
 

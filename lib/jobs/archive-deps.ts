@@ -2,6 +2,13 @@ import { randomUUID } from "node:crypto";
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
 import {
+  budgetMetrics,
+  callMeterFromConfig,
+  functionName,
+  loadBudgetConfig,
+  recordQuotaWait,
+} from "../budget";
+import {
   type Env,
   loadArchiveConfig,
   loadArchiveQueueConfig,
@@ -28,6 +35,7 @@ export function loadArchiveSettings(env: Env = process.env) {
     archive: () => loadArchiveConfig(env),
     transfer: () => loadTransferConfig(env),
     queue: () => loadArchiveQueueConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
 }
 
@@ -39,7 +47,11 @@ const PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** Build the archive function's clients, once per container (secrets read from SSM in AWS). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
   const [dingtalk, webhookSecret] = await Promise.all([
-    dingTalkClientFromConfig(settings.dingtalk, logger),
+    dingTalkClientFromConfig(
+      settings.dingtalk,
+      logger,
+      callMeterFromConfig(settings.budget, { functionName: functionName("archive"), metrics: budgetMetrics }),
+    ),
     resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
   ]);
   const s3 = createS3Client();
@@ -86,5 +98,6 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     ),
     webhook: { secret: webhookSecret, maxBodyBytes: settings.webhook.maxBodyBytes },
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
+    onQuotaWait: recordQuotaWait,
   };
 }

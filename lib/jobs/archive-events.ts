@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { type ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { quotaExhaustedIn } from "../budget/errors";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
@@ -35,6 +36,8 @@ export interface ArchiveEventDeps {
   webhook: WebhookSettings;
   /** Stop starting parts when less than this much invocation time is left. */
   stopMarginMs: number;
+  /** A job was put back to wait for the month's DingTalk calls (the "jobs waiting on the budget" metric). */
+  onQuotaWait?: () => void;
 }
 
 /**
@@ -136,6 +139,19 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     }
     return outcome;
   } catch (thrown) {
+    // The month's DingTalk calls are spent (our budget or DingTalk's quota): wait, never dead-letter, and
+    // do not count it as a failed attempt (the job goes back unchanged).
+    const quota = quotaExhaustedIn(thrown);
+    if (quota) {
+      await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, quota.retryAfterMs / 1000);
+      logger.info("archive waits for the monthly DingTalk call budget", {
+        ...log,
+        source: quota.source,
+        resumeAt: new Date(quota.resumeAt).toISOString(),
+      });
+      deps.onQuotaWait?.();
+      return { status: "requeued" as const, reason: quota.code };
+    }
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (isArchiveRetryLater(error)) {
       await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, error.retryAfterMs / 1000);

@@ -9,6 +9,7 @@
  *                          one page with the DingTalk client's retries takes at most ~20 s).
  * plus the DingTalk section (DINGTALK_*) and the archive section (ARCHIVE_BUCKET, ARCHIVE_PREFIX).
  */
+import { loadBudgetConfig } from "../budget/config";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config/env";
 import { type ArchiveSource, parseSourcesJson, SourcesError } from "./sources";
 
@@ -65,6 +66,7 @@ export function loadScheduleSettings(env: Env = process.env) {
     dingtalk: () => loadDingTalkConfig(env),
     archive: () => loadArchiveConfig(env),
     schedule: () => loadScheduleConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
 }
 

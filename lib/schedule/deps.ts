@@ -1,5 +1,6 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createS3Client, createSqsClient } from "../aws";
+import { budgetMetrics, callMeterFromConfig, functionName } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import type { ScheduleSettings } from "./config";
@@ -14,7 +15,11 @@ export const metrics = new Metrics({
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const meter = callMeterFromConfig(settings.budget, {
+    functionName: functionName("archive-schedule"),
+    metrics: budgetMetrics,
+  });
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
   const { schedule } = settings;
   return {
     run: {

@@ -5,7 +5,9 @@
  *   cursor ─► scanFolders ─► complete: done
  *                        ├─► stopped (time is short): continuation message(s) on the scan queue, now
  *                        ├─► retry (DingTalk unavailable): continuation message, delayed, bounded attempts
- *                        └─► aborted (e.g. the org's monthly API quota is spent): done, with the error
+ *                        ├─► waiting (the month's DingTalk calls are spent): a run that listed something
+ *                        │   continues when the month turns (delayed continuations); a new one just ends
+ *                        └─► aborted (e.g. bad credentials): done, with the error
  */
 import { randomUUID } from "node:crypto";
 import type { ScanCounters, ScanCursor } from "./cursor";
@@ -24,7 +26,7 @@ export interface RunDeps extends ScanDeps {
   now?: () => number;
 }
 
-export type RunStatus = "complete" | "continued" | "retrying" | "stopped" | "aborted";
+export type RunStatus = "complete" | "continued" | "retrying" | "waiting" | "stopped" | "aborted";
 
 export interface RunSummary extends ScanCounters {
   runId: string;
@@ -100,6 +102,22 @@ export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<Ru
       if (!deps.scanQueueUrl) return finish("stopped", { cursor: next });
       const messages = await putContinuation(deps, splitCursor(next), 0);
       return finish("continued", { continuation: { messages, delaySeconds: 0 } });
+    }
+    case "waiting": {
+      const error = errorOf(outcome.failure);
+      const next = { ...outcome.cursor, invocation: cursor.invocation + 1 };
+      // Nothing listed yet: nothing to keep; the next scheduled run after the month turns starts afresh
+      // (so runs scheduled while waiting do not pile up).
+      const listedSomething = outcome.cursor.totals.pages > 0;
+      if (!deps.scanQueueUrl) return finish("waiting", { cursor: next, error });
+      if (!listedSomething) return finish("waiting", { error });
+      // Not a failed attempt: `attempts` stays as it was. SQS delays at most 15 minutes: it comes back until then.
+      const delaySeconds = Math.min(
+        MAX_RETRY_DELAY_SECONDS,
+        Math.ceil((outcome.failure.retryAfterMs ?? 0) / 1000),
+      );
+      const messages = await putContinuation(deps, splitCursor(next), delaySeconds);
+      return finish("waiting", { continuation: { messages, delaySeconds }, error });
     }
     case "retry": {
       const attempts = (outcome.cursor.attempts ?? 0) + 1;

@@ -59,7 +59,15 @@ export type ScanOutcome =
       planned: PlannedJob[];
       failure: ListFailure;
     }
-  /** Going on cannot succeed (e.g. the org's monthly API quota is spent): the run ends here. */
+  /** The month's DingTalk calls are spent: continue from `cursor` when the month turns. */
+  | {
+      status: "waiting";
+      cursor: ScanCursor;
+      counters: ScanCounters;
+      planned: PlannedJob[];
+      failure: ListFailure;
+    }
+  /** Going on cannot succeed (e.g. bad credentials): the run ends here. */
   | {
       status: "aborted";
       cursor: ScanCursor;
@@ -160,9 +168,15 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
         nextToken: task.nextToken,
       });
     } catch (error) {
-      counters.pages += 1; // a refused call still spends quota
       const failure = classifyListFailure(error, task);
       if (failure.scope === "rethrow") throw error;
+      if (failure.scope === "quota") {
+        // No call was made (our budget refused it) or DingTalk refused it uncounted: wait for the month.
+        log?.warn("the month's DingTalk calls are spent; the run waits", failureLog(failure));
+        await flush(true);
+        return { ...outcome("waiting"), failure };
+      }
+      counters.pages += 1; // a refused call still spends quota
       log?.warn("listing a folder failed", {
         ...failureLog(failure),
         spaceId: task.spaceId,

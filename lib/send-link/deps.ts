@@ -1,4 +1,5 @@
 import { createSqsClient } from "../aws";
+import { budgetMetrics, callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
 import {
   type Env,
   loadDingTalkConfig,
@@ -21,6 +22,7 @@ export function loadSendLinkSettings(env: Env = process.env) {
     webhook: () => loadWebhookConfig(env),
     idempotency: () => loadIdempotencyConfig(env),
     queue: () => loadSendLinkQueueConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
 }
 
@@ -29,7 +31,14 @@ export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
 /** Build send-link's clients: secrets are read here (from SSM/Secrets Manager in AWS), once per container. */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
   const [dingtalk, webhookSecret] = await Promise.all([
-    dingTalkClientFromConfig(settings.dingtalk, logger),
+    dingTalkClientFromConfig(
+      settings.dingtalk,
+      logger,
+      callMeterFromConfig(settings.budget, {
+        functionName: functionName("send-link"),
+        metrics: budgetMetrics,
+      }),
+    ),
     resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
   ]);
   const defaultUnionId = settings.dingtalk.defaultUnionId;
