@@ -23,6 +23,7 @@ import {
   type GetFileDownloadInfoInput,
   GetSpaceAnswerSchema,
   type GetSpaceInput,
+  type ListAllDentriesPageInput,
   type ListDentriesInput,
   type ListDentriesPageInput,
   type SendFileLinkInput,
@@ -78,6 +79,11 @@ export interface DingTalkClient {
   getFileDownloadInfo(input: GetFileDownloadInfoInput): Promise<DownloadInfo>;
   /** One page of a folder's children. */
   listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage>;
+  /**
+   * One page of the whole space, flat, by modified time (POST .../dentries/listAll, as the official SDK's
+   * ListAllDentries: `unionId` in the query, `{option: {maxResults, order, nextToken}}` in the body).
+   */
+  listAllDentriesPage(input: ListAllDentriesPageInput): Promise<DentryPage>;
   /** Every child of a folder, page after page (one API call per page of up to 50). */
   listDentries(input: ListDentriesInput): AsyncIterable<Dentry>;
   getDentry(input: GetDentryInput): Promise<Dentry>;
@@ -218,6 +224,23 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       }),
 
     listDentriesPage,
+
+    listAllDentriesPage: (input) =>
+      call({
+        api: "listAllDentries",
+        method: "post",
+        path: storagePath(input.spaceId, "dentries", "listAll"),
+        searchParams: { unionId: required("unionId", input.unionId) },
+        json: {
+          option: {
+            maxResults: input.maxResults ?? DEFAULT_PAGE_SIZE,
+            ...(input.order ? { order: input.order } : {}),
+            ...(input.nextToken ? { nextToken: input.nextToken } : {}),
+          },
+        },
+        schema: DentryPageSchema,
+        authenticated: true,
+      }),
 
     async *listDentries(input) {
       let nextToken: string | undefined;

@@ -21,7 +21,7 @@ import { classifyListFailure, type ListFailure } from "./list-failure";
 import { type SendBatchOptions, SQS_BATCH_SIZE, sendMessageBatches } from "./send-batch";
 
 export interface ScanDeps {
-  dingtalk: Pick<DingTalkClient, "listDentriesPage">;
+  dingtalk: Pick<DingTalkClient, "listDentriesPage" | "listAllDentriesPage">;
   s3: S3Client;
   sqs: SQSClient;
   bucket: string;
@@ -44,6 +44,8 @@ export interface PlannedJob extends ArchiveJob {
   name: string;
   path: string | undefined;
   size: number;
+  /** Archived before under another name: the worker copies it inside S3 (no DingTalk call). */
+  rename?: true;
 }
 
 export type ScanOutcome =
@@ -157,16 +159,25 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     let page: DentryPage;
     try {
       if (!unionId) throw new Error(`no unionId for space ${task.spaceId} and DINGTALK_UNION_ID is not set`);
-      page = await deps.dingtalk.listDentriesPage({
-        spaceId: task.spaceId,
-        parentId: task.parentId,
-        unionId,
-        maxResults: PAGE_SIZE,
-        // Creation order: a file added or changed while a run is paused never shifts the pages still to come.
-        orderBy: "CREATE_TIME",
-        order: "ASC",
-        nextToken: task.nextToken,
-      });
+      page = task.since
+        ? // Incremental: the whole space flat, newest modified first, until what the last run saw.
+          await deps.dingtalk.listAllDentriesPage({
+            spaceId: task.spaceId,
+            unionId,
+            maxResults: PAGE_SIZE,
+            order: "DESC",
+            ...(task.nextToken ? { nextToken: task.nextToken } : {}),
+          })
+        : await deps.dingtalk.listDentriesPage({
+            spaceId: task.spaceId,
+            parentId: task.parentId,
+            unionId,
+            maxResults: PAGE_SIZE,
+            // Creation order: a file added or changed while a run is paused never shifts the pages still to come.
+            orderBy: "CREATE_TIME",
+            order: "ASC",
+            nextToken: task.nextToken,
+          });
     } catch (error) {
       const failure = classifyListFailure(error, task);
       if (failure.scope === "rethrow") throw error;
@@ -199,8 +210,22 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     counters.pages += 1;
     progressed = true;
     const children: FolderTask[] = [];
+    let reachedUnchanged = false;
     for (const dentry of page.dentries) {
+      if (task.since && modifiedBefore(dentry, task.since)) {
+        // Newest first: everything from here on is older than what the last complete run listed.
+        reachedUnchanged = true;
+        break;
+      }
       counters.listed += 1;
+      if (task.since) {
+        // A flat listing holds every level already: folders need no walk.
+        if (dentry.type === "FILE") {
+          const job = await consider(dentry, task);
+          if (job) outgoing.push(job);
+        }
+        continue;
+      }
       if (dentry.type === "FOLDER") {
         if (task.recursive !== false) children.push(childFolder(task, dentry));
         continue;
@@ -208,7 +233,7 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       const job = await consider(dentry, task);
       if (job) outgoing.push(job);
     }
-    if (page.nextToken && page.nextToken !== task.nextToken) {
+    if (!reachedUnchanged && page.nextToken && page.nextToken !== task.nextToken) {
       task.nextToken = page.nextToken;
       // Subfolders wait below the folder being paged, so a folder is finished before going deeper.
       pending.splice(pending.length - 1, 0, ...children.reverse());
@@ -268,11 +293,26 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     if (deps.dryRun) {
       counters.queued += 1;
       counters.bytes += size;
-      planned.push({ ...parsed.data, name: dentry.name, path: dentry.path, size });
+      planned.push({
+        ...parsed.data,
+        name: dentry.name,
+        path: dentry.path,
+        size,
+        ...(keys ? { rename: true } : {}),
+      });
       return undefined;
     }
     return { job: parsed.data, size };
   }
+}
+
+/**
+ * True when the entry was last modified before `since`. DingTalk's times have minute precision: `since` already
+ * holds a margin (INCREMENTAL_OVERLAP_MS). An entry without a time is taken as changed.
+ */
+function modifiedBefore(dentry: Dentry, since: string): boolean {
+  const modified = dentry.modifiedTime ? Date.parse(dentry.modifiedTime) : Number.NaN;
+  return Number.isFinite(modified) && modified < Date.parse(since);
 }
 
 /** The S3 key the file's listed name gives; "" when none can be built (the worker then reports why). */

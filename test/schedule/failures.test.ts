@@ -256,6 +256,7 @@ describe("DingTalk refusing a listing", () => {
       let pages = 0;
       const deps = world.deps({
         dingtalk: {
+          ...world.dingtalk,
           listDentriesPage: async (input) => {
             pages++;
             if (pages === 3)
