@@ -38,5 +38,6 @@ export async function createDingTalkEventsDeps(settings: DingTalkEventsSettings)
     ),
     maxSkewMs: events.maxSkewMs,
     maxBodyBytes: events.maxBodyBytes,
+    archiveSpaces: events.archiveSpaces && new Set(events.archiveSpaces),
   };
 }

@@ -3,6 +3,7 @@
  *
  *   size (413) ─► query params (401) ─► body {"encrypt"} (400) ─► timestamp window (401) ─► signature (401)
  *   ─► decrypt + owner key (400 / 401) ─► classify: check_url | FILE create/update → enqueue once | ignore
+ *   (a file of a space outside ARCHIVE_SOURCES is ignored too: archiving it would spend 2 metered calls)
  *   ─► 200 with the encrypted "success"
  *
  * Nothing is archived here: the archive function's SQS worker does that. A failure to queue answers 5xx,
@@ -33,6 +34,8 @@ export interface PushDeps {
   maxSkewMs: number;
   maxBodyBytes: number;
   now?: () => number;
+  /** Only pushes for these spaces become jobs; undefined = every push (see DingTalkEventsConfig). */
+  archiveSpaces?: ReadonlySet<string> | undefined;
 }
 
 /** The function's entry point: only API Gateway's HTTP event is accepted; every failure uses the error contract. */
@@ -82,6 +85,14 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       logger.info("DingTalk callback URL check answered");
       break;
     case "archive": {
+      if (deps.archiveSpaces && !deps.archiveSpaces.has(pushed.job.spaceId)) {
+        logger.info("DingTalk event acknowledged and ignored", {
+          eventType: pushed.eventType,
+          spaceId: pushed.job.spaceId,
+          reason: "space not in ARCHIVE_SOURCES (set DINGTALK_EVENTS_ARCHIVE_ALL=true to archive every push)",
+        });
+        break;
+      }
       const { jobId } = await deps.enqueueOnce({ key: pushed.key, request: pushed.job });
       const { spaceId, dentryId } = pushed.job;
       logger.info("archive job queued", {
