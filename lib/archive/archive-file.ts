@@ -156,6 +156,7 @@ export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Prom
       };
     }
 
+    // Best effort: a failed lookup only costs the download a copy would have saved.
     const renamed = await findUnderOtherName(
       deps.s3,
       bucket,
@@ -163,7 +164,13 @@ export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Prom
       key,
       version,
       isCurrent ? dentry.size : undefined,
-    );
+    ).catch((error: unknown) => {
+      log.warn("could not look for this version under an earlier name; downloading it", {
+        key,
+        error: (error as Error).name,
+      });
+      return undefined;
+    });
     if (renamed) {
       const size = renamed.head.ContentLength ?? 0;
       const copy = await copyArchived(deps.s3, {
