@@ -70,11 +70,9 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
   const sourcesText = env.ARCHIVE_SOURCES?.trim();
   if (sourcesText) {
     try {
-      const sources = parseSourcesJson(
-        sourcesText,
-        "ARCHIVE_SOURCES",
-        env.DINGTALK_UNION_ID?.trim() || undefined,
-      );
+      // Only the spaces matter here: which operator lists a source is the schedule's concern, so a source
+      // without one (and no DINGTALK_UNION_ID) is no error for this function ("-" stands in).
+      const sources = parseSourcesJson(sourcesText, "ARCHIVE_SOURCES", env.DINGTALK_UNION_ID?.trim() || "-");
       archiveSpaces = [...new Set(sources.map((source) => source.spaceId))];
     } catch (error) {
       if (!(error instanceof SourcesError)) throw error;
