@@ -14,6 +14,9 @@ const generatedFileSchema = z.strictObject({
   seed: z.string().optional(),
 });
 
+/** Rename and/or move: paths relative to the space root, e.g. {"from": "docs/a.txt", "to": "docs/b.txt"}. */
+const moveSchema = z.strictObject({ from: z.string().min(1), to: z.string().min(1) });
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
@@ -51,6 +54,11 @@ export async function handleAdmin(state: SandboxState, req: IncomingMessage, res
         const parsed = generatedFileSchema.safeParse(await readJson(req));
         if (!parsed.success) return bad(z.prettifyError(parsed.error));
         return sendJson(res, 200, { dentryId: state.putGeneratedFile(parsed.data) });
+      }
+      case "POST /move": {
+        const parsed = moveSchema.safeParse(await readJson(req));
+        if (!parsed.success) return bad(z.prettifyError(parsed.error));
+        return sendJson(res, 200, { dentryId: state.moveDentry(parsed.data.from, parsed.data.to) });
       }
       case "POST /expire-tokens":
         req.resume(); // any body is ignored

@@ -152,6 +152,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     sentLinks: () => [...state.links],
     expireTokens: () => state.tokens.expireAll(),
     putGeneratedFile: (file) => state.putGeneratedFile(file),
+    moveDentry: (from, to) => state.moveDentry(from, to),
     dentryIdByPath: (path) => {
       state.refresh();
       const id = state.tree.idOf(path);

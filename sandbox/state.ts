@@ -93,6 +93,15 @@ export class SandboxState {
     if (this.options.dir) this.tree.syncFromDisk(this.options.dir);
   }
 
+  /** Rename and/or move the dentry at `from` to the path `to` (same id and version); returns its id. */
+  moveDentry(from: string, to: string): string {
+    this.refresh();
+    const id = this.tree.idOf(from);
+    if (id === undefined || id === "0") throw new Error(`no dentry at ${JSON.stringify(from)}`);
+    this.tree.move(id, to);
+    return id;
+  }
+
   putGeneratedFile(file: { name: string; size: number; parentPath?: string; seed?: string }): string {
     if (!Number.isSafeInteger(file.size) || file.size < 0) throw new Error(`bad size ${file.size}`);
     if (!file.name || file.name.includes("/")) throw new Error(`bad file name ${JSON.stringify(file.name)}`);

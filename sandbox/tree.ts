@@ -156,6 +156,35 @@ export class Tree {
     });
   }
 
+  /**
+   * Rename and/or move a dentry, as DingTalk's move/rename does: the id and the version stay, the modified
+   * time becomes now (so a newest-first listing shows it again). A folder's descendants follow.
+   */
+  move(id: string, toPath: string): void {
+    const d = this.byId.get(id);
+    if (!d) throw new Error(`no dentry ${id}`);
+    const to = normalisePath(toPath);
+    if (to === "") throw new Error("cannot move onto the space root");
+    if (this.idByPath.has(to)) throw new Error(`${to} already exists`);
+    if (d.type === "FOLDER" && to.startsWith(`${d.path}/`))
+      throw new Error(`cannot move ${d.path} into itself`);
+    const slash = to.lastIndexOf("/");
+    const parentId = this.ensureFolder(slash < 0 ? "" : to.slice(0, slash));
+    const time = new Date(this.now());
+    const from = d.path;
+    for (const entry of [...this.byId.values()]) {
+      if (entry.id !== id && !entry.path.startsWith(`${from}/`)) continue;
+      this.idByPath.delete(entry.path);
+      entry.path = to + entry.path.slice(from.length);
+      this.idByPath.set(entry.path, entry.id);
+    }
+    d.parentId = parentId;
+    d.name = to.slice(slash + 1);
+    d.modifiedTime = time;
+    const current = d.versions.at(-1);
+    if (current) current.modifiedTime = time;
+  }
+
   remove(id: string): void {
     const d = this.byId.get(id);
     if (!d) return;
@@ -165,7 +194,11 @@ export class Tree {
   }
 
   private insert(d: Dentry): string {
-    if (this.byId.has(d.id)) throw new Error(`dentry id collision for ${d.path}`);
+    // A moved dentry keeps the id of its old path: a new entry there gets another (still stable) id.
+    for (let n = 1; this.byId.has(d.id); n++) {
+      if (n > 100) throw new Error(`dentry id collision for ${d.path}`);
+      d.id = dentryIdFor(`${d.path}#${n}`);
+    }
     this.byId.set(d.id, d);
     this.idByPath.set(d.path, d.id);
     return d.id;

@@ -124,6 +124,8 @@ export interface Sandbox {
    * Returns its dentry id.
    */
   putGeneratedFile(file: { name: string; size: number; parentPath?: string; seed?: string }): string;
+  /** Rename and/or move a file or folder (also: POST /__sandbox/move {from, to}); it keeps its id and version. */
+  moveDentry(from: string, to: string): string;
   /** Find a dentry id by its path relative to the space root, e.g. "docs/report.pdf". */
   dentryIdByPath(path: string): string | undefined;
   close(): Promise<void>;

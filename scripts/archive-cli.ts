@@ -3,8 +3,10 @@
  *
  * Archives one DingTalk file into S3 through the same lib code as the Lambda (lib/archive's archiveFile).
  * - Configuration from the environment (lib/config). With no DingTalk credentials set, the local stack of
- *   `npm start` is the default: the sandbox on 127.0.0.1:4010 and fauxqs on 127.0.0.1:4566 (scripts/local-env.ts).
- * - stdout: exactly one JSON line at the end (status, bucket, key, size, versionId, etag, checksum, seconds).
+ *   `npm start` is the default: the sandbox on 127.0.0.1:4010, fauxqs on 127.0.0.1:4566 and dynalite on
+ *   127.0.0.1:4569 (scripts/local-env.ts), where the monthly DingTalk call budget is counted (lib/budget).
+ * - stdout: exactly one JSON line at the end (status, bucket, key, size, versionId, etag, checksum, seconds,
+ *   dingtalkCalls: the metered DingTalk calls spent, by API).
  *   stderr: a progress bar when it is a terminal, warnings, and the reason of a failure.
  * - Exit: 0 archived or skipped; 1 failed; 2 bad usage; 130/143 stopped by SIGINT/SIGTERM after saving the
  *   checkpoint (the same command resumes without sending the completed parts again).
@@ -23,6 +25,7 @@ import {
   formatProgress,
 } from "../lib/archive";
 import { createS3Client } from "../lib/aws/s3";
+import { type CallMeter, callMeterFromConfig, loadBudgetConfig } from "../lib/budget";
 import {
   ConfigError,
   loadArchiveConfig,
@@ -125,7 +128,7 @@ function stderrLogger(term: Terminal, level: string): Logger {
   return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
 }
 
-function jsonLine(result: ArchiveResult): string {
+function jsonLine(result: ArchiveResult, meter: CallMeter): string {
   const common = {
     status: result.status,
     bucket: result.bucket,
@@ -133,6 +136,8 @@ function jsonLine(result: ArchiveResult): string {
     size: result.size,
     version: result.version,
     seconds: Math.round(result.seconds * 1000) / 1000,
+    // The metered DingTalk calls this run spent (the monthly quota), by API.
+    dingtalkCalls: { total: meter.total(), ...meter.spent() },
   };
   switch (result.status) {
     case "archived":
@@ -140,9 +145,10 @@ function jsonLine(result: ArchiveResult): string {
         ...common,
         versionId: result.versionId ?? null,
         etag: result.etag,
-        checksum: result.checksum,
+        checksum: result.checksum ?? null,
         resumedParts: result.resumedParts,
         bytesResent: result.bytesResent,
+        ...(result.copiedFrom ? { copiedFrom: result.copiedFrom } : {}),
       });
     case "skipped":
       return JSON.stringify({
@@ -183,6 +189,7 @@ async function main(): Promise<number> {
     dingtalk: () => loadDingTalkConfig(process.env),
     archive: () => loadArchiveConfig(process.env),
     transfer: () => loadTransferConfig(process.env),
+    budget: () => loadBudgetConfig(process.env),
   });
   if (local) {
     term.line(
@@ -190,7 +197,9 @@ async function main(): Promise<number> {
         `S3 ${process.env.AWS_ENDPOINT_URL_S3}, bucket ${settings.archive.bucket})`,
     );
   }
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  if (settings.budget.offBecause) logger.info(`no monthly call budget: ${settings.budget.offBecause}`);
+  const meter = callMeterFromConfig(settings.budget, { functionName: "archive-cli" });
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
   const s3 = createS3Client();
 
   // First signal: start no new part, let the parts in flight finish, save the checkpoint. Second: leave now
@@ -212,7 +221,7 @@ async function main(): Promise<number> {
       logger,
     });
     term.clear();
-    process.stdout.write(`${jsonLine(result)}\n`);
+    process.stdout.write(`${jsonLine(result, meter)}\n`);
     if (result.status === "paused") {
       process.stderr.write(
         `archive: stopped by ${stopSignal() ?? "request"} after ${result.partsDone} of ${result.partsTotal} parts ` +
@@ -223,7 +232,9 @@ async function main(): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     term.clear();
-    process.stderr.write(`archive failed: ${describe(error)}\n`);
+    process.stderr.write(
+      `archive failed: ${describe(error)} (${meter.total()} metered DingTalk call(s) spent)\n`,
+    );
     return EXIT.failed;
   } finally {
     s3.destroy();

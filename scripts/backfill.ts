@@ -1,18 +1,25 @@
 /**
- * `npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--dry-run] [--resume CURSOR]`
+ * `npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--full] [--dry-run] [--resume CURSOR]`
  *
  * A one-off archive run over a space or folder (default: the sources of ARCHIVE_SOURCES), through the same
  * lib code as the scheduled Lambda (lib/schedule): list DingTalk folders page by page, compare with S3, queue
  * one archive job per new or changed file version on the archive queue. The archive worker does the copying.
  * - Configuration from the environment (lib/config). With no DingTalk credentials set, the local stack of
- *   `npm start` is the default: the sandbox on 127.0.0.1:4010, fauxqs on 127.0.0.1:4566 and its archive queue.
- * - `--dry-run`: list and compare only; the summary's `jobs` are what would be queued.
+ *   `npm start` is the default: the sandbox on 127.0.0.1:4010, fauxqs on 127.0.0.1:4566 and its archive queue,
+ *   dynalite on 127.0.0.1:4569 (the budget and the runs' state).
+ * - `--dry-run`: list and compare only; the summary's `jobs` are what would be queued, and `estimate` the DingTalk
+ *   calls a real run would spend (listing + one per new or changed version; renames are free S3 copies).
+ * - A whole space is listed incrementally (only what changed since the last complete run, as the scheduled
+ *   function does) when that run is known; `--full` lists everything. Calls are counted against the monthly
+ *   budget (lib/budget) in DynamoDB, and the summary's `dingtalkCalls` says what this run spent.
  * - stdout: exactly one JSON line at the end (the run's summary). stderr: warnings and failures.
  * - The run goes on in this process until done (no Lambda time limit, so no scan queue). SIGINT/SIGTERM stop
  *   it after the current page: the summary then holds `cursor`, which `--resume '<cursor JSON>'` continues.
  * - Exit: 0 complete; 1 failed (or DingTalk unavailable: resume later); 2 bad usage; 130/143 stopped by a signal.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../lib/aws";
+import { callMeterFromConfig, loadBudgetConfig } from "../lib/budget";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../lib/config";
 import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
 import { type ScanCursor, scanCursorSchema } from "../lib/schedule/cursor";
@@ -23,17 +30,19 @@ import {
   parseSourcesJson,
   SourcesError,
 } from "../lib/schedule/sources";
+import { dynamoScheduleState } from "../lib/schedule/state";
 import { EXIT, parseFlags, SIGNAL_EXIT, type StopSignal, UsageError, watchStopSignals } from "./cli";
 import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
 const USAGE =
-  "usage: npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--dry-run] [--resume CURSOR]";
+  "usage: npm run backfill -- [--space-id S [--parent-id P] [--no-recursive] [--union-id U]] [--full] [--dry-run] [--resume CURSOR]";
 
 interface Request {
   /** From the flags; undefined = ARCHIVE_SOURCES. */
   source: Record<string, unknown> | undefined;
   cursor: ScanCursor | undefined;
   dryRun: boolean;
+  full: boolean;
 }
 
 function parseRequest(argv: string[]): Request | "help" {
@@ -43,6 +52,7 @@ function parseRequest(argv: string[]): Request | "help" {
     "union-id": { type: "string" },
     "no-recursive": { type: "boolean" },
     "dry-run": { type: "boolean" },
+    full: { type: "boolean" },
     resume: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -67,6 +77,7 @@ function parseRequest(argv: string[]): Request | "help" {
     source: spaceId === undefined ? undefined : source,
     cursor: values.resume === undefined ? undefined : parseCursor(values.resume as string),
     dryRun: values["dry-run"] === true,
+    full: values.full === true,
   };
 }
 
@@ -102,6 +113,7 @@ function loadSettings(env: Env, dryRun: boolean) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
     archive: () => loadArchiveConfig(env),
+    budget: () => loadBudgetConfig(env),
     queueUrl: () => {
       const url = env.ARCHIVE_QUEUE_URL?.trim();
       if (url && /^https?:\/\/\S+$/.test(url)) return url;
@@ -185,9 +197,15 @@ async function main(): Promise<number> {
 
   const s3 = createS3Client(process.env);
   const sqs = createSqsClient();
+  if (settings.budget.offBecause) logger.info(`no monthly call budget: ${settings.budget.offBecause}`);
+  const meter = callMeterFromConfig(settings.budget, { functionName: "backfill" });
+  const table = settings.budget.tableName;
   try {
     const deps = {
-      dingtalk: await dingTalkClientFromConfig(settings.dingtalk, logger),
+      dingtalk: await dingTalkClientFromConfig(settings.dingtalk, logger, meter),
+      // Runs leave their start here (as the scheduled function's do): the next one lists only what changed.
+      state: table ? dynamoScheduleState(new DynamoDBClient({}), table) : undefined,
+      forceFull: request.full,
       s3,
       sqs,
       bucket: settings.archive.bucket,
@@ -198,8 +216,16 @@ async function main(): Promise<number> {
       dryRun: request.dryRun,
       logger,
     };
-    const summary = request.cursor ? await continueRun(request.cursor, deps) : await startRun(sources, deps);
+    const run = request.cursor ? await continueRun(request.cursor, deps) : await startRun(sources, deps);
+    // What this run spent of the org's monthly quota (the metered calls, by API).
+    const summary = { ...run, dingtalkCalls: { total: meter.total(), ...meter.spent() } };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (summary.estimate) {
+      const e = summary.estimate;
+      process.stderr.write(
+        `backfill --dry-run: a real run would spend about ${e.totalCalls} DingTalk call(s): ${e.listingCalls} listing + ${e.archiveCalls} archiving (${e.renames} rename(s) copied in S3 for free)\n`,
+      );
+    }
     return exitCode(summary, stopSignal());
   } finally {
     s3.destroy();
@@ -214,6 +240,12 @@ function exitCode(summary: RunSummary, signal: StopSignal | undefined): number {
     return summary.failed > 0 ? EXIT.failed : EXIT.ok;
   }
   const reason = summary.error ? `${summary.error.code}: ${summary.error.message}` : "";
+  if (summary.status === "waiting") {
+    process.stderr.write(
+      `backfill: ${reason}; continue after the month turns (China time) with --resume '<the cursor above>'\n`,
+    );
+    return EXIT.failed;
+  }
   if (summary.status === "stopped" && !summary.error) {
     process.stderr.write(
       `backfill: stopped by ${signal ?? "request"}; continue with --resume '<the cursor above>'\n`,

@@ -1,9 +1,11 @@
 /**
  * archiveFile: copy one DingTalk file version into S3, once.
  *
- *   getDentry ─► refuse folders ─► key ─► HeadObject: that version already there? ─► "skipped"
- *             ─► download info (fileArchived → ArchiveRetryLater) ─► transferToS3 (resumes a checkpoint)
- *             ─► "archived" (or "paused" when shouldStop() said time is up: call again to continue)
+ *   listed facts (a scheduled run's job) or getDentry ─► refuse folders ─► key
+ *     ─► HeadObject: that version already there? ─► "skipped"
+ *     ─► the version archived under another name (a rename)? ─► server-side S3 copy, "archived" (0 calls)
+ *     ─► download info (fileArchived → ArchiveRetryLater) ─► transferToS3 (resumes a checkpoint)
+ *     ─► "archived" (or "paused" when shouldStop() said time is up: call again to continue)
  *
  * A plain function: every client and setting comes in `deps`, so a Lambda, the CLI, tests and the benchmark
  * call it the same way.
@@ -20,10 +22,11 @@ import {
   type TransferProgress,
   transferToS3,
 } from "../transfer";
+import { copyArchived, findUnderOtherName, holdsVersion } from "./copy";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
-import { META, objectMetadata, storedContentTypeFor } from "./metadata";
-import type { ArchiveRequest } from "./request";
+import { objectMetadata, storedContentTypeFor } from "./metadata";
+import type { ArchiveRequest, ListedFile } from "./request";
 import { dingTalkSource, probeSize } from "./source";
 
 export { type ArchiveRequest, archiveRequestSchema } from "./request";
@@ -44,7 +47,14 @@ export interface ArchiveDeps {
   /** After each completed part (multipart transfers only). */
   onProgress?: ((progress: ArchiveProgress) => void) | undefined;
   logger?: Logger | undefined;
+  /** Copies above this size use UploadPartCopy ranges (default S3's 5 GiB limit; tests lower it). */
+  maxSingleCopyBytes?: number | undefined;
+  /** Range per UploadPartCopy (default 1 GiB). */
+  copyPartBytes?: number | undefined;
 }
+
+/** A request plus, from a scheduled run's listing, what DingTalk already said about the file. */
+export type ArchiveTask = ArchiveRequest & { listed?: ListedFile | undefined };
 
 /** The engine's progress, plus what it is the progress of. */
 export interface ArchiveProgress extends TransferProgress {
@@ -74,11 +84,14 @@ export interface ArchivedResult extends ResultBase {
   status: "archived";
   etag: string;
   versionId: string | undefined;
-  checksum: ArchiveChecksum;
+  /** Undefined only for a copy whose source object had no full-object checksum. */
+  checksum: ArchiveChecksum | undefined;
   /** Parts taken over from the checkpoint of an earlier, interrupted attempt. */
   resumedParts: number;
   /** Bytes downloaded more than once in this call (retried ranges). */
   bytesResent: number;
+  /** A rename: the key this version was copied from inside S3 (nothing downloaded). */
+  copiedFrom?: string;
 }
 
 export interface SkippedResult extends ResultBase {
@@ -100,7 +113,7 @@ export type ArchiveResult = ArchivedResult | SkippedResult | PausedResult;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): Promise<ArchiveResult> {
+export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Promise<ArchiveResult> {
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
   const log = deps.logger ?? silent;
@@ -114,7 +127,8 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
         message: `${where}: unionId is required: the request names none and DINGTALK_UNION_ID is not set`,
       });
     }
-    const dentry = await deps.dingtalk.getDentry({ unionId, spaceId, dentryId });
+    // The listing's facts stand for getDentry when they describe the version asked for: one call saved.
+    const dentry = listedDentry(request) ?? (await deps.dingtalk.getDentry({ unionId, spaceId, dentryId }));
     const version = chooseVersion(request, dentry, where);
     const isCurrent = version === dentry.version;
     const { bucket } = deps.archive;
@@ -138,6 +152,58 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
         etag: existing.ETag,
         versionId: existing.VersionId,
         checksum: checksumOf(existing),
+        seconds: seconds(),
+      };
+    }
+
+    // Best effort: a failed lookup only costs the download a copy would have saved.
+    const renamed = await findUnderOtherName(
+      deps.s3,
+      bucket,
+      key.slice(0, key.lastIndexOf("/") + 1),
+      key,
+      version,
+      isCurrent ? dentry.size : undefined,
+    ).catch((error: unknown) => {
+      log.warn("could not look for this version under an earlier name; downloading it", {
+        key,
+        error: (error as Error).name,
+      });
+      return undefined;
+    });
+    if (renamed) {
+      const size = renamed.head.ContentLength ?? 0;
+      const copy = await copyArchived(deps.s3, {
+        bucket,
+        from: renamed.key,
+        to: key,
+        size,
+        contentType: storedContentTypeFor(dentry.name),
+        metadata: objectMetadata({
+          spaceId,
+          dentryId,
+          version,
+          name: dentry.name,
+          size,
+          modifiedTime: isCurrent ? dentry.modifiedTime : undefined,
+          creatorId: dentry.creatorId,
+        }),
+        checksumAlgorithm: checksumOf(renamed.head)?.algorithm,
+        maxSingleCopyBytes: deps.maxSingleCopyBytes,
+        partBytes: deps.copyPartBytes,
+      });
+      log.info("archived by copying a renamed file's earlier key", { bucket, key, from: renamed.key, size });
+      return {
+        status: "archived",
+        ...base,
+        size,
+        etag: copy.etag,
+        versionId: copy.versionId,
+        // The same bytes: the source's full-object CRC is this object's too (none if it had none).
+        checksum: checksumOf(renamed.head),
+        resumedParts: 0,
+        bytesResent: 0,
+        copiedFrom: renamed.key,
         seconds: seconds(),
       };
     }
@@ -190,6 +256,21 @@ export async function archiveFile(request: ArchiveRequest, deps: ArchiveDeps): P
     // Not logged here: the caller decides what a failure means (requeue, dead-letter, exit 1) and logs that.
     throw toArchiveError(error, where);
   }
+}
+
+/** The listed facts as a dentry, when they are of the version the request asks for. */
+function listedDentry(request: ArchiveTask): Dentry | undefined {
+  const listed = request.listed;
+  if (!listed || (request.version !== undefined && request.version !== listed.version)) return undefined;
+  return {
+    id: request.dentryId,
+    type: "FILE",
+    name: listed.name,
+    size: listed.size,
+    version: listed.version,
+    modifiedTime: listed.modifiedTime,
+    creatorId: listed.creatorId,
+  };
 }
 
 function chooseVersion(request: ArchiveRequest, dentry: Dentry, where: string): number {
@@ -264,13 +345,7 @@ async function findArchived(
       cause: error,
     });
   }
-  const meta = head.Metadata ?? {};
-  const size = head.ContentLength;
-  const same =
-    meta[META.version] === String(version) &&
-    meta[META.size] === String(size) &&
-    (expectedSize === undefined || size === expectedSize);
-  return same ? head : undefined;
+  return holdsVersion(head, version, expectedSize) ? head : undefined;
 }
 
 function checksumOf(head: HeadObjectCommandOutput): ArchiveChecksum | undefined {

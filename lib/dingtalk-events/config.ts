@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError, type Env, type SecretSource, secretSource } from "../config";
+import { parseSourcesJson, SourcesError } from "../schedule/sources";
 
 /**
  * The dingtalk-events function's own section of configuration, in the style of lib/config/env.ts: every
@@ -18,6 +19,12 @@ export interface DingTalkEventsConfig {
   maxSkewMs: number;
   /** Largest accepted request body; a push is well under 4 KiB. */
   maxBodyBytes: number;
+  /**
+   * The spaces of ARCHIVE_SOURCES: a push for any other space is acknowledged and ignored (archiving it would
+   * cost 2 metered calls). Undefined = archive every push (ARCHIVE_SOURCES unset, or
+   * DINGTALK_EVENTS_ARCHIVE_ALL=true).
+   */
+  archiveSpaces: string[] | undefined;
 }
 
 /** 5 minutes: DingTalk retries after 10 s and 30 s, and Lambda clocks are NTP-synced. */
@@ -36,6 +43,10 @@ const shape = {
     .min(30, "must be at least 30")
     .max(3600, "must be at most 3600")
     .default(DEFAULT_MAX_SKEW_SECONDS),
+  DINGTALK_EVENTS_ARCHIVE_ALL: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((value) => value === "true"),
 };
 
 export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEventsConfig {
@@ -55,6 +66,19 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
       `DINGTALK_EVENT_AES_KEY must be 43 base64 characters (got ${aesKey.value.length} characters)`,
     );
   }
+  let archiveSpaces: string[] | undefined;
+  const sourcesText = env.ARCHIVE_SOURCES?.trim();
+  if (sourcesText) {
+    try {
+      // Only the spaces matter here: which operator lists a source is the schedule's concern, so a source
+      // without one (and no DINGTALK_UNION_ID) is no error for this function ("-" stands in).
+      const sources = parseSourcesJson(sourcesText, "ARCHIVE_SOURCES", env.DINGTALK_UNION_ID?.trim() || "-");
+      archiveSpaces = [...new Set(sources.map((source) => source.spaceId))];
+    } catch (error) {
+      if (!(error instanceof SourcesError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
   if (problems.length > 0 || !parsed.success || !token || !aesKey) throw new ConfigError(problems);
   const section = parsed.data;
   return {
@@ -64,5 +88,6 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
     archiveQueueUrl: section.ARCHIVE_QUEUE_URL,
     maxSkewMs: section.DINGTALK_EVENT_MAX_SKEW_SECONDS * 1000,
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    archiveSpaces: section.DINGTALK_EVENTS_ARCHIVE_ALL ? undefined : archiveSpaces,
   };
 }

@@ -63,5 +63,6 @@ export async function createDingTalkEventsDeps(settings: DingTalkEventsSettings)
     maxSkewMs: events.maxSkewMs,
     allowedUnionIds: settings.operators.allowedUnionIds,
     maxBodyBytes: events.maxBodyBytes,
+    archiveSpaces: events.archiveSpaces && new Set(events.archiveSpaces),
   };
 }

@@ -3,6 +3,7 @@
  *
  *   size (413) ─► query params ─► body {"encrypt"} ─► timestamp window ─► signature ─► decrypt + owner key
  *   ─► classify: check_url | FILE create/update → enqueue once | ignore ─► 200 with the encrypted "success"
+ *   (a file of a space outside ARCHIVE_SOURCES is ignored too: archiving it would spend 2 metered calls)
  *
  * Every failure between the size check and the classification gets one and the same answer (401
  * PUSH_REFUSED), whatever the reason: a sender learns nothing about which check failed (no padding or
@@ -53,6 +54,8 @@ export interface PushDeps {
   /** ALLOWED_UNION_IDS: a push names who changed the file; the job acts as them only if they are listed. */
   allowedUnionIds: readonly string[];
   now?: () => number;
+  /** Only pushes for these spaces become jobs; undefined = every push (see DingTalkEventsConfig). */
+  archiveSpaces?: ReadonlySet<string> | undefined;
 }
 
 /** The function's entry point: only API Gateway's HTTP event is accepted; every failure uses the error contract. */
@@ -108,6 +111,14 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       logger.info("DingTalk callback URL check answered");
       break;
     case "archive": {
+      if (deps.archiveSpaces && !deps.archiveSpaces.has(pushed.job.spaceId)) {
+        logger.info("DingTalk event acknowledged and ignored", {
+          eventType: pushed.eventType,
+          spaceId: pushed.job.spaceId,
+          reason: "space not in ARCHIVE_SOURCES (set DINGTALK_EVENTS_ARCHIVE_ALL=true to archive every push)",
+        });
+        break;
+      }
       const { jobId } = await deps.enqueueOnce({
         key: pushed.key,
         request: asAllowedOperator(pushed.job, deps.allowedUnionIds),

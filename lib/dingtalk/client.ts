@@ -7,7 +7,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
-import { CLIENT_CODES, DingTalkError, invalidResponseError } from "./errors";
+import { CLIENT_CODES, type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
@@ -25,6 +25,7 @@ import {
   type GetFileDownloadInfoInput,
   GetSpaceAnswerSchema,
   type GetSpaceInput,
+  type ListAllDentriesPageInput,
   type ListDentriesInput,
   type ListDentriesPageInput,
   type SendFileLinkInput,
@@ -72,6 +73,12 @@ export interface DingTalkClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Called before every attempt of a metered call (every API but the token one): DingTalk counts each against
+   * the org's monthly quota. It may throw (e.g. lib/budget's QuotaExhausted): the call is then not made and
+   * the error reaches the caller unchanged.
+   */
+  beforeMeteredCall?: (api: DingTalkApi) => Promise<void>;
 }
 
 /** Where a rotating app secret is read from (lib/config's Secret fits). */
@@ -92,6 +99,11 @@ export interface DingTalkClient {
   getFileDownloadInfo(input: GetFileDownloadInfoInput): Promise<DownloadInfo>;
   /** One page of a folder's children. */
   listDentriesPage(input: ListDentriesPageInput): Promise<DentryPage>;
+  /**
+   * One page of the whole space, flat, by modified time (POST .../dentries/listAll, as the official SDK's
+   * ListAllDentries: `unionId` in the query, `{option: {maxResults, order, nextToken}}` in the body).
+   */
+  listAllDentriesPage(input: ListAllDentriesPageInput): Promise<DentryPage>;
   /** Every child of a folder, page after page (one API call per page of up to 50). */
   listDentries(input: ListDentriesInput): AsyncIterable<Dentry>;
   getDentry(input: GetDentryInput): Promise<Dentry>;
@@ -185,6 +197,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       random: options.random ?? Math.random,
       logger,
       secrets: () => [...usedSecrets, ...tokens.secrets()],
+      beforeMeteredCall: options.beforeMeteredCall,
     });
   }
 
@@ -256,6 +269,23 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
     },
 
     listDentriesPage,
+
+    listAllDentriesPage: (input) =>
+      call({
+        api: "listAllDentries",
+        method: "post",
+        path: storagePath(input.spaceId, "dentries", "listAll"),
+        searchParams: { unionId: required("unionId", input.unionId) },
+        json: {
+          option: {
+            maxResults: input.maxResults ?? DEFAULT_PAGE_SIZE,
+            ...(input.order ? { order: input.order } : {}),
+            ...(input.nextToken ? { nextToken: input.nextToken } : {}),
+          },
+        },
+        schema: DentryPageSchema,
+        authenticated: true,
+      }),
 
     async *listDentries(input) {
       let nextToken: string | undefined;

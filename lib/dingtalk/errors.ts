@@ -14,6 +14,7 @@ export type DingTalkApi =
   | "sendFileLink"
   | "getFileDownloadInfo"
   | "listDentries"
+  | "listAllDentries"
   | "getDentry"
   | "getSpace";
 

@@ -1,5 +1,5 @@
 import { type DingTalkConfig, secretReader } from "../config";
-import { createDingTalkClient, type DingTalkClient, type Logger } from "./client";
+import { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions, type Logger } from "./client";
 
 /**
  * The DingTalk client for a loaded configuration. Its app secret is read through the secrets cache whenever
@@ -8,6 +8,8 @@ import { createDingTalkClient, type DingTalkClient, type Logger } from "./client
 export async function dingTalkClientFromConfig(
   config: DingTalkConfig,
   logger?: Logger,
+  /** lib/budget's meter: counts (and budgets) every metered call. */
+  meter?: { beforeMeteredCall: NonNullable<DingTalkClientOptions["beforeMeteredCall"]> },
 ): Promise<DingTalkClient> {
   return createDingTalkClient({
     baseUrl: config.apiBase,
@@ -16,5 +18,6 @@ export async function dingTalkClientFromConfig(
     timeoutMs: config.timeoutMs,
     preferIntranet: config.preferIntranet,
     ...(logger ? { logger } : {}),
+    ...(meter ? { beforeMeteredCall: meter.beforeMeteredCall } : {}),
   });
 }

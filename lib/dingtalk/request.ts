@@ -56,6 +56,8 @@ export interface CallDeps {
   logger: Logger;
   /** Strings to redact from anything we log or throw (app secret, tokens). */
   secrets: () => string[];
+  /** Before each attempt of a metered (authenticated) call; what it throws ends the call unmade. */
+  beforeMeteredCall?: ((api: DingTalkApi) => Promise<void>) | undefined;
 }
 
 /** Per-request facts the afterResponse hook hands back (ky's `context` is shared with the hooks). */
@@ -102,6 +104,8 @@ export async function callDingTalk<S extends z.ZodType>(
   let tokenRefreshed = false;
   for (;;) {
     const token = spec.authenticated ? await deps.tokens.get() : undefined;
+    // Every attempt of a metered call counts against the org's monthly quota (the token call does not).
+    if (spec.authenticated) await deps.beforeMeteredCall?.(spec.api);
     const outcome = await attemptOnce(spec, token, deps);
     if (outcome.ok) return outcome.value;
 

@@ -288,6 +288,17 @@ export interface ListDentriesPageInput extends ListDentriesInput {
   nextToken?: string;
 }
 
+/** The whole space, flat (files and folders of every level), by modified time; up to 50 a page. */
+export interface ListAllDentriesPageInput extends Operator {
+  spaceId: string;
+  /** 1..50 (default 50). */
+  maxResults?: number;
+  /** DESC (newest modified first) or ASC. */
+  order?: "ASC" | "DESC";
+  /** From the previous page; omit for the first. */
+  nextToken?: string;
+}
+
 export interface GetDentryInput extends Operator {
   spaceId: string;
   dentryId: string;

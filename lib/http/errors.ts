@@ -2,6 +2,7 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyValidationError,
 } from "@aws-lambda-powertools/idempotency";
+import { isOrgQuotaCode, QUOTA_EXHAUSTED_CODE } from "../budget/errors";
 import { DingTalkError } from "../dingtalk";
 import { AppError } from "../errors";
 import { logger } from "../logging";
@@ -22,6 +23,8 @@ export function fromDingTalkError(error: DingTalkError): AppError {
     details: { dingtalkStatus: error.status, api: error.api },
   };
   const message = `DingTalk ${error.api} failed: ${error.code}: ${error.dingtalkMessage ?? error.message}`;
+  // The org's monthly quota is spent: the same answer as our own budget's (wait for the month).
+  if (isOrgQuotaCode(error.code)) return new AppError(429, QUOTA_EXHAUSTED_CODE, message, extra);
   if (THROTTLE_CODES.test(error.code) || error.status === 429)
     return new AppError(429, error.code, message, extra);
   if (error.code === "operationTimeout" || error.status === 503)

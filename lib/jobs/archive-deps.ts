@@ -2,6 +2,13 @@ import { randomUUID } from "node:crypto";
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
 import {
+  budgetMetrics,
+  callMeterFromConfig,
+  functionName,
+  loadBudgetConfig,
+  recordQuotaWait,
+} from "../budget";
+import {
   type Env,
   loadArchiveConfig,
   loadArchiveQueueConfig,
@@ -28,6 +35,7 @@ export function loadArchiveSettings(env: Env = process.env) {
     archive: () => loadArchiveConfig(env),
     transfer: () => loadTransferConfig(env),
     queue: () => loadArchiveQueueConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
 }
 
@@ -38,7 +46,11 @@ const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
 /** Build the archive function's clients, once per container (secrets are read per use, so they rotate). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const dingtalk = await dingTalkClientFromConfig(
+    settings.dingtalk,
+    logger,
+    callMeterFromConfig(settings.budget, { functionName: functionName("archive"), metrics: budgetMetrics }),
+  );
   const s3 = createS3Client();
   const sqs = createSqsClient();
   // Checkpoints live beside the archive, under a prefix of their own (the Lambda may not keep local files).
@@ -85,5 +97,6 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     allowedUnionIds: settings.dingtalk.allowedUnionIds,
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
     requeueLimits: settings.queue.requeueLimits,
+    onQuotaWait: recordQuotaWait,
   };
 }

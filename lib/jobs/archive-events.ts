@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { quotaExhaustedIn } from "../budget/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
@@ -47,6 +48,8 @@ export interface ArchiveEventDeps {
   requeueLimits: RequeueLimits;
   /** Clock for the attempt history and waits. Default Date.now. */
   now?: () => number;
+  /** A job was put back to wait for the month's DingTalk calls (the "jobs waiting on the budget" metric). */
+  onQuotaWait?: () => void;
 }
 
 /**
@@ -161,6 +164,19 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     }
     return outcome;
   } catch (thrown) {
+    // The month's DingTalk calls are spent (our budget or DingTalk's quota): wait, never dead-letter, and
+    // do not count it as a failed attempt (the job goes back unchanged).
+    const quota = quotaExhaustedIn(thrown);
+    if (quota) {
+      await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, quota.retryAfterMs / 1000);
+      logger.info("archive waits for the monthly DingTalk call budget", {
+        ...log,
+        source: quota.source,
+        resumeAt: new Date(quota.resumeAt).toISOString(),
+      });
+      deps.onQuotaWait?.();
+      return { status: "requeued" as const, reason: quota.code };
+    }
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (isArchiveRetryLater(error)) {
       const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };

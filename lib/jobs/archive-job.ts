@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { archiveRequestSchema } from "../archive/request";
+import { archiveRequestSchema, listedFileSchema } from "../archive/request";
 import { attemptHistorySchema } from "./requeue";
 
 export { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
@@ -15,6 +15,8 @@ export const archiveJobSchema = archiveRequestSchema.extend({
   attempts: attemptHistorySchema.optional(),
   /** Not before this time (ms since the epoch). */
   notBefore: z.number().int().nonnegative().optional(),
+  /** From a scheduled run's listing: the worker skips getDentry (one metered call per file, not two). */
+  listed: listedFileSchema.optional(),
 });
 
 export type ArchiveJob = z.infer<typeof archiveJobSchema>;

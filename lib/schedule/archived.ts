@@ -11,8 +11,12 @@ export interface ArchivedVersion {
   version: number;
 }
 
-/** Set members: `${dentryId}/v${version}`. */
-export type ArchivedSet = ReadonlySet<string>;
+/**
+ * Keys: `${dentryId}/v${version}`; values: the full S3 keys holding that version (more than one after a
+ * rename: the old name's object is kept). A version archived under another name than its listed one is a
+ * rename, which the worker copies inside S3.
+ */
+export type ArchivedIndex = ReadonlyMap<string, ReadonlySet<string>>;
 
 export function versionKey(dentryId: string, version: number): string {
   return `${dentryId}/v${version}`;
@@ -41,10 +45,13 @@ export interface ListArchivedInput {
   pageSize?: number;
 }
 
-/** Every archived (dentryId, version) of a space, one ListObjectsV2 page after another. */
-export async function listArchivedVersions(s3: S3Client, input: ListArchivedInput): Promise<Set<string>> {
+/** Every archived (dentryId, version) of a space and its keys, one ListObjectsV2 page after another. */
+export async function listArchivedVersions(
+  s3: S3Client,
+  input: ListArchivedInput,
+): Promise<Map<string, Set<string>>> {
   const spacePrefix = `${input.prefix}${keySegment("spaceId", input.spaceId)}/`;
-  const archived = new Set<string>();
+  const archived = new Map<string, Set<string>>();
   let token: string | undefined;
   do {
     const page = await s3.send(
@@ -57,7 +64,11 @@ export async function listArchivedVersions(s3: S3Client, input: ListArchivedInpu
     );
     for (const object of page.Contents ?? []) {
       const parsed = object.Key === undefined ? undefined : parseArchiveKey(spacePrefix, object.Key);
-      if (parsed) archived.add(versionKey(parsed.dentryId, parsed.version));
+      if (!parsed || object.Key === undefined) continue;
+      const id = versionKey(parsed.dentryId, parsed.version);
+      const keys = archived.get(id) ?? new Set<string>();
+      keys.add(object.Key);
+      archived.set(id, keys);
     }
     // A truncated page without a token would loop forever: stop instead.
     token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -7,8 +7,12 @@
  * - ARCHIVE_SCAN_QUEUE_URL the scan queue: continuations of runs too big for one invocation.
  * - ARCHIVE_SCAN_STOP_MARGIN_SECONDS  stop listing when less than this is left of the invocation (default 30:
  *                          one page with the DingTalk client's retries takes at most ~20 s).
+ * - ARCHIVE_FULL_LISTING_DAYS  a whole-space source is listed in full (reconciliation) at least this often;
+ *                          in between, runs list only what changed since the last complete run (default 7;
+ *                          0 = every run lists in full). Needs the budget's DynamoDB table to remember runs.
  * plus the DingTalk section (DINGTALK_*) and the archive section (ARCHIVE_BUCKET, ARCHIVE_PREFIX).
  */
+import { loadBudgetConfig } from "../budget/config";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config/env";
 import { type ArchiveSource, parseSourcesJson, SourcesError } from "./sources";
 
@@ -18,9 +22,12 @@ export interface ScheduleConfig {
   archiveQueueUrl: string;
   scanQueueUrl: string;
   stopMarginSeconds: number;
+  /** 0 = always full. */
+  fullListingEveryDays: number;
 }
 
 const DEFAULT_STOP_MARGIN_SECONDS = 30;
+const DEFAULT_FULL_LISTING_DAYS = 7;
 
 export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
   const problems: string[] = [];
@@ -45,6 +52,14 @@ export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
     );
   }
 
+  const daysText = env.ARCHIVE_FULL_LISTING_DAYS?.trim();
+  const fullListingEveryDays = daysText ? Number(daysText) : DEFAULT_FULL_LISTING_DAYS;
+  if (!Number.isInteger(fullListingEveryDays) || fullListingEveryDays < 0 || fullListingEveryDays > 365) {
+    problems.push(
+      `ARCHIVE_FULL_LISTING_DAYS must be a whole number from 0 to 365 (got ${JSON.stringify(daysText)})`,
+    );
+  }
+
   let sources: ArchiveSource[] = [];
   const text = env.ARCHIVE_SOURCES?.trim();
   if (text) {
@@ -56,7 +71,7 @@ export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { sources, archiveQueueUrl, scanQueueUrl, stopMarginSeconds };
+  return { sources, archiveQueueUrl, scanQueueUrl, stopMarginSeconds, fullListingEveryDays };
 }
 
 /** Everything the schedule function needs from the environment, validated at once (cold start). */
@@ -65,6 +80,7 @@ export function loadScheduleSettings(env: Env = process.env) {
     dingtalk: () => loadDingTalkConfig(env),
     archive: () => loadArchiveConfig(env),
     schedule: () => loadScheduleConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
   // The archive worker refuses jobs naming a union id outside ALLOWED_UNION_IDS: say so now, not per file.
   const refused = settings.schedule.sources.flatMap((source, i) =>

@@ -22,6 +22,11 @@ export const folderTaskSchema = z.strictObject({
   unionId: dingTalkId().optional(),
   /** DingTalk's token for the folder's next page. */
   nextToken: z.string().min(1).max(4096).optional(),
+  /**
+   * An incremental task: the whole space listed flat, newest modified first (listAll DESC), stopping at the
+   * first entry modified before `since` (ISO). `parentId` is then "0".
+   */
+  since: z.iso.datetime({ offset: true }).optional(),
 });
 export type FolderTask = z.output<typeof folderTaskSchema>;
 
@@ -59,6 +64,13 @@ export const scanCursorSchema = z.strictObject({
   pending: z.array(folderTaskSchema),
   /** Counters of the whole run up to this cursor. */
   totals: scanCountersSchema,
+  /** The spaces this run covers as a whole, to record when it completes (for the next incremental run). */
+  spaces: z
+    .array(z.strictObject({ spaceId: dingTalkId(), unionId: dingTalkId().optional(), full: z.boolean() }))
+    .max(100)
+    .optional(),
+  /** One of several parallel parts of a split run: its completion is not the run's. */
+  branch: z.boolean().optional(),
 });
 export type ScanCursor = z.output<typeof scanCursorSchema>;
 
@@ -72,20 +84,42 @@ export function addCounters(a: ScanCounters, b: ScanCounters): ScanCounters {
   return sum;
 }
 
-/** A fresh run over `sources`, the first source listed first. */
-export function startCursor(sources: readonly ArchiveSource[], runId: string, now: Date): ScanCursor {
+/** Whether a source is a whole space (its root, recursively): the ones a flat listing can serve. */
+export function isWholeSpace(source: ArchiveSource): boolean {
+  return source.parentId === "0" && source.recursive;
+}
+
+/**
+ * A fresh run over `sources`, the first source listed first. `since[i]` makes whole-space source i
+ * incremental: listed flat, only what changed since then.
+ */
+export function startCursor(
+  sources: readonly ArchiveSource[],
+  runId: string,
+  now: Date,
+  since: ReadonlyArray<string | undefined> = [],
+): ScanCursor {
+  const spaces = sources.flatMap((source, i) =>
+    isWholeSpace(source)
+      ? [{ spaceId: source.spaceId, ...(source.unionId ? { unionId: source.unionId } : {}), full: !since[i] }]
+      : [],
+  );
   return {
     kind: SCAN_MESSAGE_KIND,
     runId,
     startedAt: now.toISOString(),
     invocation: 1,
-    pending: [...sources].reverse().map((source) => ({
-      spaceId: source.spaceId,
-      parentId: source.parentId,
-      ...(source.recursive ? {} : { recursive: false }),
-      ...(source.unionId ? { unionId: source.unionId } : {}),
-    })),
+    pending: sources
+      .map((source, i) => ({
+        spaceId: source.spaceId,
+        parentId: source.parentId,
+        ...(source.recursive ? {} : { recursive: false }),
+        ...(source.unionId ? { unionId: source.unionId } : {}),
+        ...(since[i] && isWholeSpace(source) ? { since: since[i] } : {}),
+      }))
+      .reverse(),
     totals: zeroCounters(),
+    ...(spaces.length > 0 ? { spaces } : {}),
   };
 }
 
@@ -118,5 +152,10 @@ export function splitCursor(cursor: ScanCursor, maxBytes = MAX_CURSOR_BYTES): Sc
 }
 
 function branch(cursor: ScanCursor, topFirst: FolderTask[], first: boolean): ScanCursor {
-  return { ...cursor, pending: [...topFirst].reverse(), totals: first ? cursor.totals : zeroCounters() };
+  return {
+    ...cursor,
+    pending: [...topFirst].reverse(),
+    totals: first ? cursor.totals : zeroCounters(),
+    branch: true,
+  };
 }

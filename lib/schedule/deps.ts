@@ -1,10 +1,13 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../aws";
+import { budgetMetrics, callMeterFromConfig, functionName } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import type { ScheduleSettings } from "./config";
 import type { ScheduleEventDeps } from "./handle-event";
 import { METRICS_NAMESPACE } from "./metrics";
+import { dynamoScheduleState } from "./state";
 
 /** One Metrics instance per container, as Powertools advises; the handler's middleware flushes it. */
 export const metrics = new Metrics({
@@ -14,7 +17,11 @@ export const metrics = new Metrics({
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const meter = callMeterFromConfig(settings.budget, {
+    functionName: functionName("archive-schedule"),
+    metrics: budgetMetrics,
+  });
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
   const { schedule } = settings;
   return {
     run: {
@@ -28,6 +35,11 @@ export async function createScheduleDeps(settings: ScheduleSettings): Promise<Sc
       defaultUnionId: settings.dingtalk.defaultUnionId,
       logger,
       metrics,
+      // Runs remember their start in the budget's table, so the next one lists only what changed.
+      state: settings.budget.tableName
+        ? dynamoScheduleState(new DynamoDBClient({}), settings.budget.tableName)
+        : undefined,
+      fullListingEveryMs: schedule.fullListingEveryDays * 24 * 3600_000,
     },
     sources: schedule.sources,
     defaultUnionId: settings.dingtalk.defaultUnionId,

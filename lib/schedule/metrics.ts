@@ -25,4 +25,5 @@ export function recordScanMetrics(sink: MetricsSink, summary: ScanCounters & { s
   sink.addMetric("ScanQueuedBytes", MetricUnit.Bytes, summary.bytes);
   if (summary.status === "complete") sink.addMetric("ScanRunsCompleted", MetricUnit.Count, 1);
   if (summary.status === "aborted") sink.addMetric("ScanRunsAborted", MetricUnit.Count, 1);
+  if (summary.status === "waiting") sink.addMetric("ScanRunsWaitingForBudget", MetricUnit.Count, 1);
 }

@@ -5,16 +5,19 @@
  *   cursor ─► scanFolders ─► complete: done
  *                        ├─► stopped (time is short): continuation message(s) on the scan queue, now
  *                        ├─► retry (DingTalk unavailable): continuation message, delayed, bounded attempts
- *                        └─► aborted (e.g. the org's monthly API quota is spent): done, with the error
+ *                        ├─► waiting (the month's DingTalk calls are spent): a run that listed something
+ *                        │   continues when the month turns (delayed continuations); a new one just ends
+ *                        └─► aborted (e.g. bad credentials): done, with the error
  */
 import { randomUUID } from "node:crypto";
 import type { ScanCounters, ScanCursor } from "./cursor";
-import { splitCursor, startCursor } from "./cursor";
+import { isWholeSpace, splitCursor, startCursor } from "./cursor";
 import type { ListFailure } from "./list-failure";
 import { type MetricsSink, recordScanMetrics } from "./metrics";
 import { type PlannedJob, type ScanDeps, scanFolders } from "./scan";
 import { sendMessageBatches } from "./send-batch";
 import type { ArchiveSource } from "./sources";
+import type { ScheduleStateStore } from "./state";
 
 export interface RunDeps extends ScanDeps {
   /** The scan queue, for continuations. Without it (the CLI) a stopped run reports its cursor instead. */
@@ -22,9 +25,20 @@ export interface RunDeps extends ScanDeps {
   metrics?: MetricsSink | undefined;
   /** Default Date.now. */
   now?: () => number;
+  /** Where runs leave their watermark for the next one; without it every run is a full listing. */
+  state?: ScheduleStateStore | undefined;
+  /** A full listing (reconciliation) at least this often per space; default 7 days. */
+  fullListingEveryMs?: number | undefined;
+  /** List everything this time, whatever the state says. */
+  forceFull?: boolean | undefined;
 }
 
-export type RunStatus = "complete" | "continued" | "retrying" | "stopped" | "aborted";
+/** How far before the last complete run's start an incremental run looks: DingTalk's times have minute
+ * precision, clocks differ a little, and an entry changed while the last run paged may have been missed. */
+export const INCREMENTAL_OVERLAP_MS = 5 * 60_000;
+export const DEFAULT_FULL_LISTING_EVERY_MS = 7 * 24 * 3600_000;
+
+export type RunStatus = "complete" | "continued" | "retrying" | "waiting" | "stopped" | "aborted";
 
 export interface RunSummary extends ScanCounters {
   runId: string;
@@ -45,6 +59,24 @@ export interface RunSummary extends ScanCounters {
   error?: { code: string; message: string; requestId?: string | undefined };
   /** Dry run: the jobs that would have been queued. */
   jobs?: PlannedJob[];
+  /** Dry run: the DingTalk calls a real run would spend (this listing + one per new or changed version). */
+  estimate?: CallEstimate;
+}
+
+export interface CallEstimate {
+  /** Listing calls (spent by the dry run too: a real run lists the same). */
+  listingCalls: number;
+  /** One download-info call per new or changed version the worker would archive. */
+  archiveCalls: number;
+  /** Renamed files: copied inside S3, no call. */
+  renames: number;
+  totalCalls: number;
+}
+
+function estimateOf(listingCalls: number, planned: readonly PlannedJob[]): CallEstimate {
+  const renames = planned.filter((job) => job.rename).length;
+  const archiveCalls = planned.length - renames;
+  return { listingCalls, archiveCalls, renames, totalCalls: listingCalls + archiveCalls };
 }
 
 /** After this many failed attempts in a row (DingTalk unavailable), a run gives up until the next schedule. */
@@ -53,10 +85,40 @@ const MIN_RETRY_DELAY_SECONDS = 60;
 /** SQS's longest message delay. */
 const MAX_RETRY_DELAY_SECONDS = 900;
 
-/** A new run over `sources`. */
-export function startRun(sources: readonly ArchiveSource[], deps: RunDeps): Promise<RunSummary> {
+/**
+ * A new run over `sources`. A whole-space source whose last complete run is known lists only what changed
+ * since then (listAll, newest first), unless its last full listing is older than `fullListingEveryMs`.
+ */
+export async function startRun(sources: readonly ArchiveSource[], deps: RunDeps): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
-  return continueRun(startCursor(sources, randomUUID(), new Date(now())), deps);
+  const startedAt = now();
+  const since = await Promise.all(sources.map((source) => incrementalSince(source, startedAt, deps)));
+  return continueRun(startCursor(sources, randomUUID(), new Date(startedAt), since), deps);
+}
+
+/** The ISO time an incremental listing of `source` starts from, or undefined for a full listing. */
+async function incrementalSince(
+  source: ArchiveSource,
+  now: number,
+  deps: RunDeps,
+): Promise<string | undefined> {
+  const unionId = source.unionId ?? deps.defaultUnionId;
+  if (!deps.state || deps.forceFull || !isWholeSpace(source) || !unionId) return undefined;
+  const state = await deps.state.get(source.spaceId, unionId);
+  const lastComplete = Date.parse(state.lastCompleteRunStartedAt ?? "");
+  const lastFull = Date.parse(state.lastFullRunStartedAt ?? "");
+  if (!Number.isFinite(lastComplete) || !Number.isFinite(lastFull)) return undefined;
+  if (now - lastFull >= (deps.fullListingEveryMs ?? DEFAULT_FULL_LISTING_EVERY_MS)) return undefined;
+  return new Date(lastComplete - INCREMENTAL_OVERLAP_MS).toISOString();
+}
+
+/** A run (not a part of a split one, not a dry run) completed: leave its start for the next run. */
+async function recordCompletion(cursor: ScanCursor, deps: RunDeps): Promise<void> {
+  if (!deps.state || deps.dryRun || cursor.branch) return;
+  for (const space of cursor.spaces ?? []) {
+    const unionId = space.unionId ?? deps.defaultUnionId;
+    if (unionId) await deps.state.recordComplete(space.spaceId, unionId, cursor.startedAt, space.full);
+  }
 }
 
 /** Go on with a run from its cursor (the first invocation's, or a continuation message's). */
@@ -77,7 +139,9 @@ export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<Ru
     ...outcome.counters,
     totals: outcome.cursor.totals,
     pendingFolders: outcome.cursor.pending.length,
-    ...(deps.dryRun ? { jobs: outcome.planned } : {}),
+    ...(deps.dryRun
+      ? { jobs: outcome.planned, estimate: estimateOf(outcome.counters.pages, outcome.planned) }
+      : {}),
   };
   const finish = (status: RunStatus, extra: Partial<RunSummary> = {}): RunSummary => {
     const summary: RunSummary = { ...base, status, seconds: (now() - started) / 1000, ...extra };
@@ -92,6 +156,7 @@ export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<Ru
 
   switch (outcome.status) {
     case "complete":
+      await recordCompletion(outcome.cursor, deps);
       return finish("complete");
     case "aborted":
       return finish("aborted", { error: errorOf(outcome.failure) });
@@ -100,6 +165,22 @@ export async function continueRun(cursor: ScanCursor, deps: RunDeps): Promise<Ru
       if (!deps.scanQueueUrl) return finish("stopped", { cursor: next });
       const messages = await putContinuation(deps, splitCursor(next), 0);
       return finish("continued", { continuation: { messages, delaySeconds: 0 } });
+    }
+    case "waiting": {
+      const error = errorOf(outcome.failure);
+      const next = { ...outcome.cursor, invocation: cursor.invocation + 1 };
+      // Nothing listed yet: nothing to keep; the next scheduled run after the month turns starts afresh
+      // (so runs scheduled while waiting do not pile up).
+      const listedSomething = outcome.cursor.totals.pages > 0;
+      if (!deps.scanQueueUrl) return finish("waiting", { cursor: next, error });
+      if (!listedSomething) return finish("waiting", { error });
+      // Not a failed attempt: `attempts` stays as it was. SQS delays at most 15 minutes: it comes back until then.
+      const delaySeconds = Math.min(
+        MAX_RETRY_DELAY_SECONDS,
+        Math.ceil((outcome.failure.retryAfterMs ?? 0) / 1000),
+      );
+      const messages = await putContinuation(deps, splitCursor(next), delaySeconds);
+      return finish("waiting", { continuation: { messages, delaySeconds }, error });
     }
     case "retry": {
       const attempts = (outcome.cursor.attempts ?? 0) + 1;

@@ -12,15 +12,16 @@
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { archiveKey } from "../archive/key";
 import type { Dentry, DentryPage, DingTalkClient, Logger } from "../dingtalk";
 import { type ArchiveJob, archiveJobSchema } from "../jobs/archive-job";
-import { listArchivedVersions, versionKey } from "./archived";
+import { type ArchivedIndex, listArchivedVersions, versionKey } from "./archived";
 import { addCounters, type FolderTask, type ScanCounters, type ScanCursor, zeroCounters } from "./cursor";
 import { classifyListFailure, type ListFailure } from "./list-failure";
 import { type SendBatchOptions, SQS_BATCH_SIZE, sendMessageBatches } from "./send-batch";
 
 export interface ScanDeps {
-  dingtalk: Pick<DingTalkClient, "listDentriesPage">;
+  dingtalk: Pick<DingTalkClient, "listDentriesPage" | "listAllDentriesPage">;
   s3: S3Client;
   sqs: SQSClient;
   bucket: string;
@@ -43,6 +44,8 @@ export interface PlannedJob extends ArchiveJob {
   name: string;
   path: string | undefined;
   size: number;
+  /** Archived before under another name: the worker copies it inside S3 (no DingTalk call). */
+  rename?: true;
 }
 
 export type ScanOutcome =
@@ -58,7 +61,15 @@ export type ScanOutcome =
       planned: PlannedJob[];
       failure: ListFailure;
     }
-  /** Going on cannot succeed (e.g. the org's monthly API quota is spent): the run ends here. */
+  /** The month's DingTalk calls are spent: continue from `cursor` when the month turns. */
+  | {
+      status: "waiting";
+      cursor: ScanCursor;
+      counters: ScanCounters;
+      planned: PlannedJob[];
+      failure: ListFailure;
+    }
+  /** Going on cannot succeed (e.g. bad credentials): the run ends here. */
   | {
       status: "aborted";
       cursor: ScanCursor;
@@ -81,7 +92,7 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
   const counters = zeroCounters();
   const planned: PlannedJob[] = [];
   const pending: FolderTask[] = cursor.pending.map((task) => ({ ...task }));
-  const archivedBySpace = new Map<string, Promise<ReadonlySet<string>>>();
+  const archivedBySpace = new Map<string, Promise<ArchivedIndex>>();
   // Overlapping sources may list a file twice: queue it once per invocation.
   const queuedNow = new Set<string>();
   let outgoing: Outgoing[] = [];
@@ -148,20 +159,35 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     let page: DentryPage;
     try {
       if (!unionId) throw new Error(`no unionId for space ${task.spaceId} and DINGTALK_UNION_ID is not set`);
-      page = await deps.dingtalk.listDentriesPage({
-        spaceId: task.spaceId,
-        parentId: task.parentId,
-        unionId,
-        maxResults: PAGE_SIZE,
-        // Creation order: a file added or changed while a run is paused never shifts the pages still to come.
-        orderBy: "CREATE_TIME",
-        order: "ASC",
-        nextToken: task.nextToken,
-      });
+      page = task.since
+        ? // Incremental: the whole space flat, newest modified first, until what the last run saw.
+          await deps.dingtalk.listAllDentriesPage({
+            spaceId: task.spaceId,
+            unionId,
+            maxResults: PAGE_SIZE,
+            order: "DESC",
+            ...(task.nextToken ? { nextToken: task.nextToken } : {}),
+          })
+        : await deps.dingtalk.listDentriesPage({
+            spaceId: task.spaceId,
+            parentId: task.parentId,
+            unionId,
+            maxResults: PAGE_SIZE,
+            // Creation order: a file added or changed while a run is paused never shifts the pages still to come.
+            orderBy: "CREATE_TIME",
+            order: "ASC",
+            nextToken: task.nextToken,
+          });
     } catch (error) {
-      counters.pages += 1; // a refused call still spends quota
       const failure = classifyListFailure(error, task);
       if (failure.scope === "rethrow") throw error;
+      if (failure.scope === "quota") {
+        // No call was made (our budget refused it) or DingTalk refused it uncounted: wait for the month.
+        log?.warn("the month's DingTalk calls are spent; the run waits", failureLog(failure));
+        await flush(true);
+        return { ...outcome("waiting"), failure };
+      }
+      counters.pages += 1; // a refused call still spends quota
       log?.warn("listing a folder failed", {
         ...failureLog(failure),
         spaceId: task.spaceId,
@@ -184,8 +210,22 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     counters.pages += 1;
     progressed = true;
     const children: FolderTask[] = [];
+    let reachedUnchanged = false;
     for (const dentry of page.dentries) {
+      if (task.since && modifiedBefore(dentry, task.since)) {
+        // Newest first: everything from here on is older than what the last complete run listed.
+        reachedUnchanged = true;
+        break;
+      }
       counters.listed += 1;
+      if (task.since) {
+        // A flat listing holds every level already: folders need no walk.
+        if (dentry.type === "FILE") {
+          const job = await consider(dentry, task);
+          if (job) outgoing.push(job);
+        }
+        continue;
+      }
       if (dentry.type === "FOLDER") {
         if (task.recursive !== false) children.push(childFolder(task, dentry));
         continue;
@@ -193,7 +233,7 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       const job = await consider(dentry, task);
       if (job) outgoing.push(job);
     }
-    if (page.nextToken && page.nextToken !== task.nextToken) {
+    if (!reachedUnchanged && page.nextToken && page.nextToken !== task.nextToken) {
       task.nextToken = page.nextToken;
       // Subfolders wait below the folder being paged, so a folder is finished before going deeper.
       pending.splice(pending.length - 1, 0, ...children.reverse());
@@ -221,10 +261,13 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       return undefined;
     }
     const key = versionKey(dentry.id, dentry.version);
-    if ((await archived(task.spaceId)).has(key) || queuedNow.has(`${task.spaceId}/${key}`)) {
+    const keys = (await archived(task.spaceId)).get(key);
+    if (keys?.has(wantedKey(deps.prefix, task.spaceId, dentry)) || queuedNow.has(`${task.spaceId}/${key}`)) {
       counters.skipped += 1;
       return undefined;
     }
+    // Archived under another name: a rename, which the worker copies inside S3 (no call, no download).
+    if (keys) log?.info("file renamed since archived; queued for an S3 copy", { dentryId: dentry.id });
     queuedNow.add(`${task.spaceId}/${key}`);
     const parsed = archiveJobSchema.safeParse({
       spaceId: task.spaceId,
@@ -232,6 +275,14 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
       version: dentry.version,
       ...(task.unionId ? { unionId: task.unionId } : {}),
       jobId: jobIdFor(cursor.runId, dentry.id, dentry.version),
+      // What the listing said: the worker then skips getDentry (one metered call per file, not two).
+      listed: {
+        version: dentry.version,
+        name: dentry.name,
+        size: dentry.size ?? 0,
+        ...(dentry.modifiedTime ? { modifiedTime: dentry.modifiedTime } : {}),
+        ...(dentry.creatorId ? { creatorId: dentry.creatorId } : {}),
+      },
     });
     if (!parsed.success) {
       counters.failed += 1;
@@ -242,10 +293,40 @@ export async function scanFolders(cursor: ScanCursor, deps: ScanDeps): Promise<S
     if (deps.dryRun) {
       counters.queued += 1;
       counters.bytes += size;
-      planned.push({ ...parsed.data, name: dentry.name, path: dentry.path, size });
+      planned.push({
+        ...parsed.data,
+        name: dentry.name,
+        path: dentry.path,
+        size,
+        ...(keys ? { rename: true } : {}),
+      });
       return undefined;
     }
     return { job: parsed.data, size };
+  }
+}
+
+/**
+ * True when the entry was last modified before `since`. DingTalk's times have minute precision: `since` already
+ * holds a margin (INCREMENTAL_OVERLAP_MS). An entry without a time is taken as changed.
+ */
+function modifiedBefore(dentry: Dentry, since: string): boolean {
+  const modified = dentry.modifiedTime ? Date.parse(dentry.modifiedTime) : Number.NaN;
+  return Number.isFinite(modified) && modified < Date.parse(since);
+}
+
+/** The S3 key the file's listed name gives; "" when none can be built (the worker then reports why). */
+function wantedKey(prefix: string, spaceId: string, dentry: Dentry): string {
+  try {
+    return archiveKey({
+      prefix,
+      spaceId,
+      dentryId: dentry.id,
+      version: dentry.version as number,
+      name: dentry.name,
+    });
+  } catch {
+    return "";
   }
 }
 

@@ -1,4 +1,5 @@
 import { createSqsClient } from "../aws";
+import { budgetMetrics, callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
 import {
   type Env,
   loadDingTalkConfig,
@@ -21,6 +22,7 @@ export function loadSendLinkSettings(env: Env = process.env) {
     webhook: () => loadWebhookConfig("send-link", env),
     idempotency: () => loadIdempotencyConfig(env),
     queue: () => loadSendLinkQueueConfig(env),
+    budget: () => loadBudgetConfig(env),
   });
 }
 
@@ -31,7 +33,14 @@ export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
  * request and the app secret on every token fetch, through the secrets cache, so they can rotate.
  */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
+  const dingtalk = await dingTalkClientFromConfig(
+    settings.dingtalk,
+    logger,
+    callMeterFromConfig(settings.budget, {
+      functionName: functionName("send-link"),
+      metrics: budgetMetrics,
+    }),
+  );
   const { defaultUnionId, allowedUnionIds } = settings.dingtalk;
   return {
     sendLinkOnce: idempotentByKey(

@@ -2,20 +2,28 @@
  * `npm run archive` as a child process against the sandbox and fauxqs running in this process: the stdout
  * contract (one JSON line), exit codes, and the local-stack defaults when no DingTalk credentials are set.
  */
+
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { budgetItemId, chinaMonth } from "../../lib/budget";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { LOCAL_BUCKET } from "../../scripts/local-env";
+import { LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE } from "../../scripts/local-env";
+import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
 import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
 import { resultOf, runCli } from "./run-cli";
 
 let world: World;
+let dynamo: LocalDynamo;
 
 beforeAll(async () => {
   world = await startWorld();
   world.emulator.createBucket(LOCAL_BUCKET);
+  // The local stack's DynamoDB (dynalite), where the monthly call budget is counted.
+  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
 });
 afterAll(async () => {
   await world?.close();
+  await dynamo?.stop();
 });
 
 const space = () => world.sandbox.options.spaceId;
@@ -36,6 +44,8 @@ describe("archive CLI", () => {
       versionId: null,
       checksum: { algorithm: "CRC32", value: expect.stringMatching(/==$/) },
       resumedParts: 0,
+      // getDentry + downloadInfo: what this run spent of the org's monthly quota.
+      dingtalkCalls: { total: 2, getDentry: 1, getFileDownloadInfo: 1 },
     });
     expect(result.etag).toEqual(expect.stringMatching(/^".+"$/));
     expect(result.seconds).toEqual(expect.any(Number));
@@ -60,6 +70,7 @@ describe("archive CLI", () => {
     const env = world.cliEnv({
       SANDBOX_PORT: String(world.sandbox.port),
       EMULATOR_PORT: String(world.emulator.port),
+      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
     });
     for (const name of [
       "DINGTALK_API_BASE",
@@ -77,6 +88,14 @@ describe("archive CLI", () => {
     const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(resultOf(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
+    // Counted in the local stack's budget (the default budget, in its DynamoDB table).
+    const item = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: LOCAL_IDEMPOTENCY_TABLE,
+        Key: { id: { S: budgetItemId(chinaMonth(Date.now())) } },
+      }),
+    );
+    expect(item.Item?.used?.N).toBe("2");
     expect(outcome.stderr).toContain(`using the local stack (DingTalk sandbox ${world.sandbox.url}`);
   });
 

@@ -31,7 +31,27 @@ describe("dingtalk-events configuration", () => {
       archiveQueueUrl: good.ARCHIVE_QUEUE_URL,
       maxSkewMs: 300_000,
       maxBodyBytes: 65_536,
+      archiveSpaces: undefined,
     });
+  });
+
+  it("takes the spaces of ARCHIVE_SOURCES as the events' scope, unless told to archive every push", () => {
+    // No operator anywhere: that is the schedule's concern, not this function's.
+    const sources = JSON.stringify([{ spaceId: "111" }, { spaceId: "222", parentId: "9", unionId: "u" }]);
+    expect(loadDingTalkEventsConfig({ ...good, ARCHIVE_SOURCES: sources }).archiveSpaces).toEqual([
+      "111",
+      "222",
+    ]);
+    expect(
+      loadDingTalkEventsConfig({ ...good, ARCHIVE_SOURCES: sources, DINGTALK_EVENTS_ARCHIVE_ALL: "true" })
+        .archiveSpaces,
+    ).toBeUndefined();
+    expect(problems({ ...good, ARCHIVE_SOURCES: "[{}]", DINGTALK_EVENTS_ARCHIVE_ALL: "yes" })).toEqual(
+      expect.arrayContaining([
+        "DINGTALK_EVENTS_ARCHIVE_ALL must be true or false",
+        expect.stringMatching(/^ARCHIVE_SOURCES\[0\]\.spaceId is required/),
+      ]),
+    );
   });
 
   it("reads secrets from SSM parameter names, and takes an owner key and window override", () => {

@@ -67,6 +67,20 @@ describe("accepted pushes", () => {
     ]);
   });
 
+  it("acknowledges and ignores a file of a space outside ARCHIVE_SOURCES (it would cost 2 calls)", async () => {
+    const { queue, deps, send } = setup();
+    deps.archiveSpaces = new Set(["sandbox-space"]);
+    const outside = storageEvent("storage_dentry_create", {
+      spaceId: "other-space",
+      dentryId: "7",
+      eventId: "o",
+    });
+    expectSuccess(await send(buildPush(outside, at())));
+    expect(queue.jobs).toEqual([]);
+    expectSuccess(await send(buildPush(fileEvent("8", { eventId: "in" }), at())));
+    expect(queue.jobs.map((j) => j.request.dentryId)).toEqual(["8"]);
+  });
+
   it("queues an updated file too", async () => {
     const { queue, send } = setup();
     const event = storageEvent("storage_dentry_update", { spaceId: "s", dentryId: "d", eventId: "evt-u" });

@@ -52,6 +52,32 @@ describe("admin endpoints", () => {
     expect((await admin("POST", "faults", "{not json")).status).toBe(400);
   });
 
+  it("POST move renames a file: same id and version, newest first in listAll; a bad move is refused", async () => {
+    const id = sb.putGeneratedFile({ name: "old name.txt", size: 10, parentPath: "moves" });
+    const moved = await admin("POST", "move", { from: "moves/old name.txt", to: "moves/sub/new name.txt" });
+    expect(moved).toEqual({ status: 200, body: { dentryId: id } });
+    expect(sb.dentryIdByPath("moves/sub/new name.txt")).toBe(id);
+    expect(sb.dentryIdByPath("moves/old name.txt")).toBeUndefined();
+    const query = await call(sb, "POST", `${storage(sb)}/dentries/${id}/query?${union(sb)}`, { option: {} });
+    expect(query.body.dentry).toMatchObject({
+      id,
+      name: "new name.txt",
+      path: "/moves/sub/new name.txt",
+      version: 1,
+    });
+    const all = await call(sb, "POST", `${storage(sb)}/dentries/listAll?${union(sb)}`, {
+      option: { maxResults: 2, order: "DESC" },
+    });
+    // Newest first: the moved file and the folder made for it this very moment.
+    expect((all.body.dentries as Array<{ id: string }>).map((d) => d.id)).toContain(id);
+    // A new file at the old path is another dentry.
+    expect(sb.putGeneratedFile({ name: "old name.txt", size: 1, parentPath: "moves" })).not.toBe(id);
+    const missing = await admin("POST", "move", { from: "moves/nothing.txt", to: "moves/x.txt" });
+    expect(missing.status).toBe(400);
+    expect(String(missing.body.message)).toContain("no dentry");
+    expect((await admin("POST", "move", { from: "moves/sub" })).status).toBe(400);
+  });
+
   it("POST files adds a generated file, then a new version of it", async () => {
     const first = await admin("POST", "files", {
       name: "upload.bin",

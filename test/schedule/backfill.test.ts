@@ -4,7 +4,8 @@
  * local-stack defaults when no DingTalk credentials are set.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_QUEUES } from "../../scripts/local-env";
+import { LOCAL_IDEMPOTENCY_TABLE, LOCAL_QUEUES } from "../../scripts/local-env";
+import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
 import {
   BUCKET,
   drainJobs,
@@ -21,13 +22,17 @@ import {
 import { runBackfill, startBackfill, summaryOf } from "./run-backfill";
 
 let world: World;
+let dynamo: LocalDynamo;
 
 beforeAll(async () => {
   world = await startWorld();
   world.emulator.createQueue(LOCAL_QUEUES.archive);
+  // The local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
+  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
 });
 afterAll(async () => {
   await world?.close();
+  await dynamo?.stop();
 });
 beforeEach(() => {
   world.emulator.reset();
@@ -67,6 +72,17 @@ describe("backfill CLI", () => {
     );
     expect(jobsIn(world)).toEqual([]);
     expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE_PAGES, getDentry: 0 });
+    // What a real run would spend: this listing + one download-info call per file; and what this one spent.
+    expect(summary.estimate).toEqual({
+      listingCalls: SAMPLE_PAGES,
+      archiveCalls: SAMPLE_FILES,
+      renames: 0,
+      totalCalls: SAMPLE_PAGES + SAMPLE_FILES,
+    });
+    expect(summary.dingtalkCalls).toEqual({ total: SAMPLE_PAGES, listDentries: SAMPLE_PAGES });
+    expect(outcome.stderr).toContain(
+      `a real run would spend about ${SAMPLE_PAGES + SAMPLE_FILES} DingTalk call(s)`,
+    );
   });
 
   it("queues the jobs of one folder, without its subfolders with --no-recursive", async () => {
@@ -122,6 +138,7 @@ describe("backfill CLI", () => {
     const local = env({
       SANDBOX_PORT: String(world.sandbox.port),
       EMULATOR_PORT: String(world.emulator.port),
+      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
     });
     for (const name of [
       "DINGTALK_API_BASE",
@@ -141,6 +158,32 @@ describe("backfill CLI", () => {
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(summaryOf(outcome)).toMatchObject({ queued: 1 });
     expect(world.emulator.inspectQueue(LOCAL_QUEUES.archive)?.messages.ready).toHaveLength(1);
+  });
+
+  it("remembers a complete run in the local stack: the next one lists only what changed (--full: all)", async () => {
+    const local = env({
+      IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      DINGTALK_MONTHLY_CALL_BUDGET: "1000",
+    });
+    const first = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
+    expect(summaryOf(first)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    // A dry run queues nothing, so it is no run to continue from.
+    const real = await runBackfill(["--space-id", SPACE], local);
+    expect(summaryOf(real)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    world.sandbox.resetCalls();
+    const next = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
+    expect(summaryOf(next)).toMatchObject({
+      status: "complete",
+      pages: 1,
+      dingtalkCalls: { listAllDentries: 1 },
+    });
+    expect(world.sandbox.calls()).toMatchObject({ listAllDentries: 1, listDentries: 0 });
+    const full = await runBackfill(["--space-id", SPACE, "--dry-run", "--full"], local);
+    expect(summaryOf(full)).toMatchObject({
+      pages: SAMPLE_PAGES,
+      dingtalkCalls: { listDentries: SAMPLE_PAGES },
+    });
   });
 
   it("exits 2 with a usage line on bad usage, printing nothing on stdout", async () => {

@@ -64,8 +64,29 @@ describe("startCursor", () => {
         { spaceId: "a", parentId: "0" },
       ],
       totals: zeroCounters(),
+      // The whole-space source, recorded when the run completes (full: no `since` was given).
+      spaces: [{ spaceId: "a", full: true }],
     });
     expect(scanCursorSchema.parse(JSON.parse(JSON.stringify(cursor)))).toEqual(cursor);
+  });
+
+  it("makes a whole-space source incremental when given the time to list from", () => {
+    const since = "2026-01-01T00:00:00.000Z";
+    const cursor = startCursor(
+      [
+        { spaceId: "a", parentId: "0", recursive: true },
+        { spaceId: "b", parentId: "5", recursive: true },
+      ],
+      "run-2",
+      new Date("2026-01-02T00:00:00Z"),
+      [since, since],
+    );
+    // A folder source keeps the folder walk: only the whole space is listed flat.
+    expect(cursor.pending).toEqual([
+      { spaceId: "b", parentId: "5" },
+      { spaceId: "a", parentId: "0", since },
+    ]);
+    expect(cursor.spaces).toEqual([{ spaceId: "a", full: false }]);
   });
 });
 

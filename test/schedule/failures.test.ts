@@ -224,7 +224,7 @@ describe("DingTalk refusing a listing", () => {
     expect(retryDelaySeconds({ scope: "retry", code: "x", message: "" }, 9)).toBe(900);
   });
 
-  it("the org's monthly API quota spent: the run ends at once, keeping what it queued", async () => {
+  it("the org's monthly API quota spent before anything was listed: the run waits, leaving nothing to pile up", async () => {
     world.sandbox.addFaults({
       api: "listDentries",
       kind: "error",
@@ -233,11 +233,63 @@ describe("DingTalk refusing a listing", () => {
     });
     const { result, calls } = await countCalls(world, () => startRun(root, world.deps()));
     expect(result).toMatchObject({
-      status: "aborted",
-      error: { code: "Forbidden.AccessDenied.ApiCountLimitForOrg", requestId: expect.any(String) },
+      status: "waiting",
+      error: { code: "budgetExhausted", requestId: expect.any(String) },
     });
+    expect(result.error?.message).toContain("ApiCountLimitForOrg");
     expect(calls.listDentries).toBe(1);
     expect(cursorsIn(world)).toEqual([]);
+  });
+
+  it("the quota spent mid-run: the run keeps its cursor on the scan queue, delayed, not as a failed attempt", async () => {
+    const delays: number[] = [];
+    world.sqs.middlewareStack.add(
+      (next) => async (args) => {
+        const entries = (args.input as { Entries?: Array<{ DelaySeconds?: number }> }).Entries ?? [];
+        for (const entry of entries) delays.push(entry.DelaySeconds ?? 0);
+        return next(args);
+      },
+      { step: "initialize", name: "quota-delays" },
+    );
+    try {
+      // Two pages listed, then the quota is spent (the fault answers the third call).
+      let pages = 0;
+      const deps = world.deps({
+        dingtalk: {
+          ...world.dingtalk,
+          listDentriesPage: async (input) => {
+            pages++;
+            if (pages === 3)
+              world.sandbox.addFaults({
+                api: "listDentries",
+                kind: "error",
+                status: 403,
+                code: "Forbidden.AccessDenied.ApiCountLimitForOrg",
+                times: 1,
+              });
+            return world.dingtalk.listDentriesPage(input);
+          },
+        },
+      });
+      const result = await startRun(root, deps);
+      expect(result).toMatchObject({
+        status: "waiting",
+        totals: { pages: 2 },
+        error: { code: "budgetExhausted" },
+      });
+      const [cursor] = await drainCursors(world);
+      expect(cursor?.pending.length).toBeGreaterThan(0);
+      expect(cursor?.attempts).toBeUndefined();
+      // Until the month turns, at most SQS's 15 minutes at a time.
+      expect(delays.at(-1)).toBeGreaterThan(0);
+      expect(delays.at(-1)).toBeLessThanOrEqual(900);
+      // The month turned: the run goes on from where it was and completes.
+      const done = await continueRun(cursor as NonNullable<typeof cursor>, world.deps());
+      expect(done).toMatchObject({ status: "complete" });
+      expect(done.totals.pages).toBe(SAMPLE_PAGES);
+    } finally {
+      world.sqs.middlewareStack.remove("quota-delays");
+    }
   });
 
   it("a refused page token: the folder is listed again from its first page", async () => {

@@ -75,7 +75,10 @@ beforeEach(() => {
   world.sandbox.clearFaults();
 });
 
-/** Invoke the schedule function; returns its answer and the EMF metric lines it printed. */
+/**
+ * Invoke the schedule function; returns its answer and the EMF metric lines of the run it printed (`emf`), and
+ * the per-call lines of the DingTalk call meter (`calls`).
+ */
 async function invokeSchedule<T = RunSummary>(event: unknown, remainingMs = 60_000) {
   const printed: string[] = [];
   const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
@@ -88,11 +91,13 @@ async function invokeSchedule<T = RunSummary>(event: unknown, remainingMs = 60_0
       lambdaContext("dingtalk-file-bridge-dev-archiveSchedule", remainingMs),
       () => undefined,
     )) as T;
-    const emf = printed
+    const lines = printed
       .flatMap((text) => text.split("\n"))
       .filter((line) => line.includes('"_aws"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { result, emf };
+    const emf = lines.filter((line) => "ScanListCalls" in line);
+    const calls = lines.filter((line) => "DingTalkCalls" in line);
+    return { result, emf, calls };
   } finally {
     spy.mockRestore();
   }
@@ -142,6 +147,13 @@ describe("archive-schedule with the archive function", () => {
       service: expect.any(String),
     });
     expect(JSON.stringify(metrics._aws)).toContain('"Namespace":"DingTalkFileBridge"');
+    // One DingTalkCalls metric per metered call, by API and function.
+    expect(first.calls).toHaveLength(SAMPLE_PAGES);
+    expect(first.calls[0]).toMatchObject({
+      DingTalkCalls: 1,
+      api: "listDentries",
+      function: "archive-schedule",
+    });
 
     const jobs = await drainJobs(world);
     expect(jobs).toHaveLength(SAMPLE_FILES);
@@ -157,10 +169,13 @@ describe("archive-schedule with the archive function", () => {
     expect(head.ContentLength).toBe(300_001);
 
     world.sandbox.resetCalls();
+    // The first run completed and left its start in DynamoDB: this one lists only what changed since (flat,
+    // newest first), which is nothing: one listAll call.
     const second = await invokeSchedule(scheduledEvent());
-    expect(second.result).toMatchObject({ status: "complete", queued: 0, skipped: SAMPLE_FILES });
+    expect(second.result).toMatchObject({ status: "complete", queued: 0, pages: 1 });
     expect(world.sandbox.calls()).toMatchObject({
-      listDentries: SAMPLE_PAGES,
+      listDentries: 0,
+      listAllDentries: 1,
       getDentry: 0,
       downloadInfo: 0,
     });
@@ -173,9 +188,10 @@ describe("archive-schedule with the archive function", () => {
     });
     world.sandbox.resetCalls();
     const third = await invokeSchedule(scheduledEvent());
-    expect(third.result).toMatchObject({ queued: 1, skipped: SAMPLE_FILES - 1, bytes: 777 });
+    expect(third.result).toMatchObject({ queued: 1, bytes: 777, pages: 1 });
     expect(world.sandbox.calls()).toMatchObject({
-      listDentries: SAMPLE_PAGES,
+      listDentries: 0,
+      listAllDentries: 1,
       getDentry: 0,
       downloadInfo: 0,
     });

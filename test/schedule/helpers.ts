@@ -114,7 +114,11 @@ export function fileVersions(jobs: readonly ArchiveJob[]): string[] {
 }
 
 /** Put a (tiny) object where the archive function would have put this version, as if it had run. */
-export async function markArchived(world: World, job: ArchiveJob, name = "file.bin"): Promise<void> {
+export async function markArchived(
+  world: World,
+  job: ArchiveJob,
+  name = job.listed?.name ?? "file.bin",
+): Promise<void> {
   const key = archiveKey({
     prefix: PREFIX,
     spaceId: job.spaceId,

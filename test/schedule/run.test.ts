@@ -54,7 +54,14 @@ describe("an incremental run over a space with nested folders", () => {
     expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE_FILES);
     const guide = world.sandbox.dentryIdByPath("docs/guide.md");
     const nested = world.sandbox.dentryIdByPath("docs/2026/q1/summary.docx");
-    expect(jobs).toContainEqual({ spaceId: SPACE, dentryId: guide, version: 2, jobId: expect.any(String) });
+    // The job carries what the listing said, so the worker need not call getDentry.
+    expect(jobs).toContainEqual({
+      spaceId: SPACE,
+      dentryId: guide,
+      version: 2,
+      jobId: expect.any(String),
+      listed: expect.objectContaining({ version: 2, name: "guide.md", size: 36 }),
+    });
     expect(jobs.map((j) => j.dentryId)).toContain(nested);
     expect(new Set(jobs.map((j) => j.jobId)).size).toBe(SAMPLE_FILES);
     // Bytes: the 64 MiB file, the 300,001-byte PDF, ... all counted once.
@@ -80,7 +87,13 @@ describe("an incremental run over a space with nested folders", () => {
     const third = await countCalls(world, () => startRun(root, world.deps()));
     expect(third.result).toMatchObject({ queued: 1, skipped: SAMPLE_FILES - 1, bytes: 4096 });
     expect(jobsIn(world)).toEqual([
-      { spaceId: SPACE, dentryId: changed, version: 2, jobId: expect.stringContaining(`-${changed}-v2`) },
+      {
+        spaceId: SPACE,
+        dentryId: changed,
+        version: 2,
+        jobId: expect.stringContaining(`-${changed}-v2`),
+        listed: expect.objectContaining({ version: 2, name: "plan.xlsx", size: 4096 }),
+      },
     ]);
     expect(third.calls.listDentries).toBe(SAMPLE_PAGES);
     expect(third.calls).toMatchObject({ getDentry: 0, downloadInfo: 0 });
