@@ -16,7 +16,14 @@ import { parseOrThrow } from "../validation";
 import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
 import { enqueue } from "./queue";
-import { decideRequeue, formatDuration, type Requeue, type RequeueLimits, sqsDelaySeconds } from "./requeue";
+import {
+  decideRequeue,
+  formatDuration,
+  type Requeue,
+  type RequeueLimits,
+  sqsDelaySeconds,
+  waitingForQuota,
+} from "./requeue";
 
 /** First wait of a job DingTalk kept throttling; it doubles per attempt (requeue.ts). */
 const THROTTLED_RETRY_AFTER_MS = 60_000;
@@ -165,10 +172,17 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     return outcome;
   } catch (thrown) {
     // The month's DingTalk calls are spent (our budget or DingTalk's quota): wait, never dead-letter, and
-    // do not count it as a failed attempt (the job goes back unchanged).
+    // do not count it as a failed attempt nor toward the job's age. Checked again every 15 minutes (SQS's
+    // longest delay; the check costs no DingTalk call), so a raised budget takes effect before the month turns.
     const quota = quotaExhaustedIn(thrown);
     if (quota) {
-      await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, quota.retryAfterMs / 1000);
+      const delaySeconds = sqsDelaySeconds(quota.retryAfterMs);
+      await enqueue(
+        deps.sqs,
+        deps.queueUrl,
+        waitingForQuota({ ...job, jobId }, delaySeconds * 1000),
+        delaySeconds,
+      );
       logger.info("archive waits for the monthly DingTalk call budget", {
         ...log,
         source: quota.source,

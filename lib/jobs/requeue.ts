@@ -129,6 +129,16 @@ export function decideRequeue<J extends Requeueable>(
   return { action: "requeue", job: withWait, delayMs, counted };
 }
 
+/**
+ * A job put back to wait for the monthly DingTalk quota: not a failed attempt, and its wait does not count
+ * toward `maxAgeMs` either (a job that waited a week for the month to turn is not "too old" when it next
+ * fails): the history's start moves forward by the wait.
+ */
+export function waitingForQuota<J extends Requeueable>(job: J, waitMs: number): J {
+  if (!job.attempts) return job;
+  return { ...job, attempts: { ...job.attempts, firstAt: job.attempts.firstAt + waitMs } };
+}
+
 /** "5 min", "2.5 h": for reasons a person reads. */
 export function formatDuration(ms: number): string {
   if (ms < 90_000) return `${Math.round(ms / 1000)} s`;

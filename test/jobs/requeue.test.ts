@@ -7,6 +7,7 @@ import {
   DEFAULT_REQUEUE_LIMITS,
   decideRequeue,
   type Requeue,
+  waitingForQuota,
 } from "../../lib/jobs/requeue";
 import { sampleEvent } from "../support/lambda";
 
@@ -91,6 +92,30 @@ describe("decideRequeue", () => {
       action: "requeue",
       counted: false,
     });
+  });
+});
+
+describe("waitingForQuota", () => {
+  it("a week spent waiting for the monthly quota is not age: the next failure is still requeued", () => {
+    const week = 7 * 24 * 60 * MIN;
+    const started = { ...job, attempts: { firstAt: T0 - 60 * MIN, failed: 1, continued: 0, recent: [] } };
+    // Waited in 15-minute steps (SQS's longest delay) for a week; no attempt counted meanwhile.
+    let waited = started;
+    for (let t = 0; t < week; t += 15 * MIN) waited = waitingForQuota(waited, 15 * MIN);
+    expect(waited.attempts.failed).toBe(1);
+    expect(decideRequeue(waited, fileArchived, T0 + week, DEFAULT_REQUEUE_LIMITS)).toMatchObject({
+      action: "requeue",
+      counted: true,
+    });
+    // Without the adjustment the same failure would have dead-lettered the job for its age.
+    expect(decideRequeue(started, fileArchived, T0 + week, DEFAULT_REQUEUE_LIMITS).action).toBe(
+      "dead-letter",
+    );
+  });
+
+  it("leaves a job with no history as it is", () => {
+    const fresh: typeof job & { attempts?: AttemptHistory } = job;
+    expect(waitingForQuota(fresh, 15 * MIN)).toEqual(job);
   });
 });
 
