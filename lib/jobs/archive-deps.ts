@@ -50,7 +50,10 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     dingTalkClientFromConfig(
       settings.dingtalk,
       logger,
-      callMeterFromConfig(settings.budget, { functionName: functionName("archive"), metrics: budgetMetrics }),
+      await callMeterFromConfig(settings.budget, {
+        functionName: functionName("archive"),
+        metrics: budgetMetrics,
+      }),
     ),
     resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
   ]);

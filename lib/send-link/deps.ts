@@ -34,7 +34,7 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
     dingTalkClientFromConfig(
       settings.dingtalk,
       logger,
-      callMeterFromConfig(settings.budget, {
+      await callMeterFromConfig(settings.budget, {
         functionName: functionName("send-link"),
         metrics: budgetMetrics,
       }),
