@@ -25,7 +25,10 @@ import {
   formatProgress,
 } from "../lib/archive";
 import { createS3Client } from "../lib/aws/s3";
-import { type CallMeter, callMeterFromConfig, loadBudgetConfig } from "../lib/budget";
+// The modules, not lib/budget's index: the DynamoDB SDK loads only when a budget is configured.
+import { loadBudgetConfig } from "../lib/budget/config";
+import { callMeterFromConfig } from "../lib/budget/from-config";
+import type { CallMeter } from "../lib/budget/meter";
 import {
   ConfigError,
   loadArchiveConfig,
@@ -198,7 +201,7 @@ async function main(): Promise<number> {
     );
   }
   if (settings.budget.offBecause) logger.info(`no monthly call budget: ${settings.budget.offBecause}`);
-  const meter = callMeterFromConfig(settings.budget, { functionName: "archive-cli" });
+  const meter = await callMeterFromConfig(settings.budget, { functionName: "archive-cli" });
   const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
   const s3 = createS3Client();
 

@@ -17,9 +17,10 @@
  *   it after the current page: the summary then holds `cursor`, which `--resume '<cursor JSON>'` continues.
  * - Exit: 0 complete; 1 failed (or DingTalk unavailable: resume later); 2 bad usage; 130/143 stopped by a signal.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../lib/aws";
-import { callMeterFromConfig, loadBudgetConfig } from "../lib/budget";
+// The modules, not lib/budget's index: the DynamoDB SDK loads only when a table is configured.
+import { loadBudgetConfig } from "../lib/budget/config";
+import { callMeterFromConfig } from "../lib/budget/from-config";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../lib/config";
 import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
 import { type ScanCursor, scanCursorSchema } from "../lib/schedule/cursor";
@@ -30,7 +31,7 @@ import {
   parseSourcesJson,
   SourcesError,
 } from "../lib/schedule/sources";
-import { dynamoScheduleState } from "../lib/schedule/state";
+import type { ScheduleStateStore } from "../lib/schedule/state";
 import { EXIT, parseFlags, SIGNAL_EXIT, type StopSignal, UsageError, watchStopSignals } from "./cli";
 import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
@@ -198,13 +199,13 @@ async function main(): Promise<number> {
   const s3 = createS3Client(process.env);
   const sqs = createSqsClient();
   if (settings.budget.offBecause) logger.info(`no monthly call budget: ${settings.budget.offBecause}`);
-  const meter = callMeterFromConfig(settings.budget, { functionName: "backfill" });
-  const table = settings.budget.tableName;
+  const meter = await callMeterFromConfig(settings.budget, { functionName: "backfill" });
+  const state = await scheduleState(settings.budget.tableName);
   try {
     const deps = {
       dingtalk: await dingTalkClientFromConfig(settings.dingtalk, logger, meter),
       // Runs leave their start here (as the scheduled function's do): the next one lists only what changed.
-      state: table ? dynamoScheduleState(new DynamoDBClient({}), table) : undefined,
+      state,
       forceFull: request.full,
       s3,
       sqs,
@@ -231,6 +232,16 @@ async function main(): Promise<number> {
     s3.destroy();
     sqs.destroy();
   }
+}
+
+/** Where runs leave their start (the budget's table), loading the DynamoDB SDK only when there is one. */
+async function scheduleState(table: string | undefined): Promise<ScheduleStateStore | undefined> {
+  if (!table) return undefined;
+  const [{ DynamoDBClient }, { dynamoScheduleState }] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("../lib/schedule/state"),
+  ]);
+  return dynamoScheduleState(new DynamoDBClient({}), table);
 }
 
 function exitCode(summary: RunSummary, signal: StopSignal | undefined): number {

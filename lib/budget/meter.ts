@@ -3,7 +3,8 @@
  * this process (the CLIs print it), charge it to the monthly budget when there is one (or throw
  * QuotaExhausted), and emit metrics: DingTalkCalls by API and function, and the budget left.
  */
-import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+// Types only: the CLIs load this module, and Powertools' runtime is not needed to count.
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DingTalkApi } from "../dingtalk";
 import type { CallBudget } from "./budget";
 
@@ -36,13 +37,13 @@ export function createCallMeter(options: CallMeterOptions): CallMeter {
       if (!options.metrics) return;
       const call = options.metrics.singleMetric();
       call.addDimensions({ api, function: options.functionName });
-      call.addMetric("DingTalkCalls", MetricUnit.Count, 1);
+      call.addMetric("DingTalkCalls", "Count", 1);
       if (spent && options.budget) {
         const left = options.metrics.singleMetric();
-        left.addMetric("DingTalkBudgetLeft", MetricUnit.Count, Math.max(0, spent.limit - spent.used));
+        left.addMetric("DingTalkBudgetLeft", "Count", Math.max(0, spent.limit - spent.used));
         left.addMetric(
           "DingTalkBudgetUsedPercent",
-          MetricUnit.Percent,
+          "Percent",
           (100 * spent.used) / options.budget.monthlyLimit,
         );
       }

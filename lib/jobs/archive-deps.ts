@@ -49,7 +49,10 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
   const dingtalk = await dingTalkClientFromConfig(
     settings.dingtalk,
     logger,
-    callMeterFromConfig(settings.budget, { functionName: functionName("archive"), metrics: budgetMetrics }),
+    await callMeterFromConfig(settings.budget, {
+      functionName: functionName("archive"),
+      metrics: budgetMetrics,
+    }),
   );
   const s3 = createS3Client();
   const sqs = createSqsClient();

@@ -17,7 +17,7 @@ export const metrics = new Metrics({
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
-  const meter = callMeterFromConfig(settings.budget, {
+  const meter = await callMeterFromConfig(settings.budget, {
     functionName: functionName("archive-schedule"),
     metrics: budgetMetrics,
   });

@@ -36,7 +36,7 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
   const dingtalk = await dingTalkClientFromConfig(
     settings.dingtalk,
     logger,
-    callMeterFromConfig(settings.budget, {
+    await callMeterFromConfig(settings.budget, {
       functionName: functionName("send-link"),
       metrics: budgetMetrics,
     }),

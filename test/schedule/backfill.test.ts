@@ -160,7 +160,10 @@ describe("backfill CLI", () => {
     expect(world.emulator.inspectQueue(LOCAL_QUEUES.archive)?.messages.ready).toHaveLength(1);
   });
 
-  it("remembers a complete run in the local stack: the next one lists only what changed (--full: all)", async () => {
+  // Four CLI processes one after the other: on a busy shared machine each start takes seconds.
+  it("remembers a complete run in the local stack: the next one lists only what changed (--full: all)", {
+    timeout: 120_000,
+  }, async () => {
     const local = env({
       IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
