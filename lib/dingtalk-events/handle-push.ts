@@ -15,6 +15,7 @@ import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
+import { countMetric } from "../metrics";
 import { detectTrigger } from "../triggers/detect";
 import {
   buildReply,
@@ -76,6 +77,7 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       "msg_signature does not match the token, timestamp, nonce and body",
     );
   }
+  countMetric("PushesReceived");
   const pushed = classifyEvent(open(deps.keys, encrypt));
   switch (pushed.kind) {
     case "check_url":

@@ -10,6 +10,7 @@
  */
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
 import type { z } from "zod";
+import { countMetricBy } from "../metrics";
 import type { Logger } from "./client";
 import {
   type DingTalkApi,
@@ -132,6 +133,8 @@ async function attemptOnce<S extends z.ZodType>(
 ): Promise<Outcome<z.output<S>>> {
   const seen: Seen = {};
   const started = deps.now();
+  // Every attempt is a call DingTalk counts against the app's quota.
+  countMetricBy("DingTalkCalls", "Api", spec.api);
   let text: string;
   try {
     text = await deps

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
 import {
@@ -6,25 +5,21 @@ import {
   loadArchiveConfig,
   loadArchiveQueueConfig,
   loadDingTalkConfig,
-  loadIdempotencyConfig,
   loadSections,
   loadTransferConfig,
-  loadWebhookConfig,
-  resolveSecret,
 } from "../config";
 import { dingTalkClientFromConfig } from "../dingtalk";
-import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import { s3CheckpointStore } from "../transfer";
 import type { ArchiveEventDeps } from "./archive-events";
-import { enqueue } from "./queue";
 
-/** Everything the archive function needs from the environment, validated at once (cold start). */
+/**
+ * Everything the archive worker needs from the environment, validated at once (cold start). Queue-only:
+ * no webhook secret, no idempotency table (the intake and the event functions dedupe before queueing).
+ */
 export function loadArchiveSettings(env: Env = process.env) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig(env),
-    idempotency: () => loadIdempotencyConfig(env),
     archive: () => loadArchiveConfig(env),
     transfer: () => loadTransferConfig(env),
     queue: () => loadArchiveQueueConfig(env),
@@ -36,12 +31,9 @@ export type ArchiveSettings = ReturnType<typeof loadArchiveSettings>;
 /** Log progress of a long transfer at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
-/** Build the archive function's clients, once per container (secrets read from SSM in AWS). */
+/** Build the archive function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
-  const [dingtalk, webhookSecret] = await Promise.all([
-    dingTalkClientFromConfig(settings.dingtalk, logger),
-    resolveSecret(settings.webhook.secret, "WEBHOOK_SECRET"),
-  ]);
+  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger);
   const s3 = createS3Client();
   const sqs = createSqsClient();
   // Checkpoints live beside the archive, under a prefix of their own (the Lambda may not keep local files).
@@ -75,16 +67,6 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     sqs,
     queueUrl,
     deadLetterQueueUrl,
-    enqueueOnce: idempotentByKey(
-      "archive-webhook",
-      async (request) => {
-        const jobId = randomUUID();
-        await enqueue(sqs, queueUrl, { ...request, jobId });
-        return { jobId };
-      },
-      settings.idempotency,
-    ),
-    webhook: { secret: webhookSecret, maxBodyBytes: settings.webhook.maxBodyBytes },
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
   };
 }

@@ -4,14 +4,11 @@ import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { type ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
 import { AppError } from "../errors";
-import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
-import { errorResponse } from "../http/errors";
-import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
+import { countMetricBy, recordFileArchived } from "../metrics";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
-import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
+import { type ArchiveJob, archiveJobSchema } from "./archive-job";
 import { enqueue } from "./queue";
 
 /** How one archive run ended (archived, skipped, or paused for lack of time). */
@@ -26,20 +23,16 @@ export interface ArchiveEventDeps {
   /** Archive one file (lib/archive's archiveFile with its clients bound). */
   runJob: (job: ArchiveJob, control: ArchiveRunControl) => Promise<ArchiveRunOutcome>;
   sqs: SQSClient;
-  /** The archive queue: webhooks enqueue here, paused and retry-later jobs go back here. */
+  /** The archive queue: paused and retry-later jobs go back here. */
   queueUrl: string;
   /** Permanent failures go here with their reason instead of being retried (each retry costs API quota). */
   deadLetterQueueUrl: string;
-  /** Queue a webhook's job at most once per webhook-id; answers the job id. */
-  enqueueOnce: Idempotent<ArchiveRequest, { jobId: string }>;
-  webhook: WebhookSettings;
   /** Stop starting parts when less than this much invocation time is left. */
   stopMarginMs: number;
 }
 
 /**
- * The archive function's one entry point:
- * - `POST /webhooks/archive`: verify, validate, queue the job, answer 202 with its id (never archives inline);
+ * The archive worker's one entry point (queue-only: `POST /webhooks/archive` is the archive-intake function):
  * - SQS: run each job; a job that ran out of time goes back to the queue and resumes from its checkpoint,
  *   `fileArchived` goes back with a delay, a permanent failure goes to the dead-letter queue with its reason,
  *   and a transient one is reported as a batch item failure so SQS redelivers it;
@@ -49,21 +42,15 @@ export async function handleArchiveEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<ArchiveEventDeps>,
-): Promise<
-  | HttpResult
-  | SQSBatchResponse
-  | ArchiveRunOutcome
-  | { status: "requeued" | "dead-lettered"; reason?: string }
-> {
+): Promise<SQSBatchResponse | ArchiveRunOutcome | { status: "requeued" | "dead-lettered"; reason?: string }> {
   const trigger = detectTrigger(event);
   if (trigger.kind === "http") {
-    try {
-      const deps = await getDeps();
-      deps.enqueueOnce.registerLambdaContext(context);
-      return await handleWebhook(trigger.event, deps);
-    } catch (error) {
-      return errorResponse(error, context.awsRequestId);
-    }
+    // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
+    throw new AppError(
+      400,
+      "InvalidEvent",
+      "the archive worker takes queue jobs only; POST /webhooks/archive goes to archive-intake",
+    );
   }
   const deps = await getDeps();
   switch (trigger.kind) {
@@ -85,18 +72,6 @@ export async function handleArchiveEvent(
       return runJob(parseJob(message.payload), context, deps, message.id);
     }
   }
-}
-
-async function handleWebhook(event: HttpEvent, deps: ArchiveEventDeps): Promise<HttpResult> {
-  const { id, request } = receiveWebhook(event, deps.webhook, archiveRequestSchema, "archive request");
-  const { jobId } = await deps.enqueueOnce({ key: id, request });
-  logger.info("archive job queued", {
-    webhookId: id,
-    jobId,
-    spaceId: request.spaceId,
-    dentryId: request.dentryId,
-  });
-  return jsonResponse(202, { jobId, status: "queued" });
 }
 
 function parseJob(payload: unknown): ArchiveJob {
@@ -134,9 +109,11 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
       logger.info("archive paused for lack of time; continues from its checkpoint", log);
       return { status: "requeued" as const };
     }
+    if (outcome.status === "archived") recordFileArchived(outcome);
     return outcome;
   } catch (thrown) {
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
+    if (!isArchiveRetryLater(error)) countMetricBy("ArchiveFailures", "Code", error.code);
     if (isArchiveRetryLater(error)) {
       await enqueue(deps.sqs, deps.queueUrl, { ...job, jobId }, error.retryAfterMs / 1000);
       logger.info("archive deferred", { ...log, code: error.code, retryAfterMs: error.retryAfterMs });

@@ -11,6 +11,7 @@ import {
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
+import { webhookEnvFor } from "../webhook-endpoint";
 import type { SendLinkEventDeps } from "./handle-event";
 import { sendLink } from "./send-link";
 
@@ -18,7 +19,7 @@ import { sendLink } from "./send-link";
 export function loadSendLinkSettings(env: Env = process.env) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig(env),
+    webhook: () => loadWebhookConfig(webhookEnvFor("SEND_LINK", env)),
     idempotency: () => loadIdempotencyConfig(env),
     queue: () => loadSendLinkQueueConfig(env),
   });

@@ -8,6 +8,7 @@ import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
+import { countMetric, countMetricBy } from "../metrics";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
 import { receiveWebhook } from "../webhooks/receive";
@@ -79,9 +80,11 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
     const webhook = { secret: deps.webhookSecret, maxBodyBytes: deps.maxBodyBytes };
     const { id, request } = receiveWebhook(event, webhook, sendLinkRequestSchema, "send-link request");
     const result = await deps.sendLinkOnce({ key: id, request });
+    countMetric("LinksSent");
     logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);
   } catch (error) {
+    countMetricBy("LinksFailed", "Code", toAppError(error).code);
     return errorResponse(error, context.awsRequestId);
   }
 }
@@ -96,6 +99,7 @@ async function handleRecord(
   } catch (error) {
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
+    countMetricBy("LinksFailed", "Code", appError.code);
     if (isPermanent(appError) && deps.deadLetter) {
       // Retrying cannot fix bad input or DingTalk's "no": park it with its reason instead of spending quota.
       await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
@@ -121,5 +125,7 @@ async function sendParsed(
   deps: SendLinkEventDeps,
 ): Promise<SendFileLinkResult> {
   const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
-  return deps.sendLinkOnce({ key, request });
+  const result = await deps.sendLinkOnce({ key, request });
+  countMetric("LinksSent");
+  return result;
 }

@@ -105,13 +105,15 @@ export async function startStack(
   };
 }
 
-export type FunctionName = "send-link" | "archive" | "dingtalk-events";
+export type FunctionName = "send-link" | "archive-intake" | "archive" | "dingtalk-events";
 
 /** Import a function's handler as Lambda would load it (after the environment is set). */
 export async function loadHandler(name: FunctionName): Promise<Handler> {
   switch (name) {
     case "send-link":
       return (await import("../../functions/send-link/handler")).handler as Handler;
+    case "archive-intake":
+      return (await import("../../functions/archive-intake/handler")).handler as Handler;
     case "archive":
       return (await import("../../functions/archive/handler")).handler as Handler;
     case "dingtalk-events":
@@ -130,7 +132,7 @@ export async function invoke<T = unknown>(
 
 /** The sample API Gateway v2 event of a route, with this body and exactly these headers. */
 export function httpEvent(
-  route: "send-link" | "archive" | "dingtalk-events",
+  route: "send-link" | "archive-intake" | "dingtalk-events",
   body: string | undefined,
   headers: Record<string, string>,
   extra: Partial<APIGatewayProxyEventV2> = {},
