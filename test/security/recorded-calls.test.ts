@@ -163,7 +163,7 @@ async function coldStart(name: string, handlerPath: string): Promise<Handler> {
     TRANSFER_PART_SIZE: String(5 * MiB),
     TRANSFER_CONCURRENCY: "2",
     ARCHIVE_STOP_MARGIN_SECONDS: "10",
-    ARCHIVE_SOURCES: JSON.stringify([{ spaceId: "sandbox-space", parentId: "0", recursive: false }]),
+    ARCHIVE_SOURCES: JSON.stringify([{ spaceId: "sandbox-space", parentId: "0" }]),
     AWS_ENDPOINT_URL_S3: emulator.address,
     AWS_ENDPOINT_URL_SQS: emulator.address,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -335,6 +335,19 @@ describe("the AWS calls each function makes, against its role in the packaged te
     expect(services("DingtalkEvents")).toEqual(["DynamoDBClient", "SQSClient", "SSMClient"]);
     expect(services("ArchiveSchedule")).toEqual(["S3Client", "SQSClient", "SSMClient"]);
     expect(callsOf("(none)")).toEqual([]);
+    // The paths that matter for the grants: the schedule continued itself, the worker dead-lettered.
+    const queuesOf = (fn: string) =>
+      new Set(
+        callsOf(fn).flatMap((c) =>
+          c.command.startsWith("SendMessage") ? [String(c.input.QueueUrl).split("/").pop()] : [],
+        ),
+      );
+    expect([...queuesOf("ArchiveSchedule")].sort()).toEqual(
+      [QUEUE_NAMES.ArchiveQueue, QUEUE_NAMES.ArchiveScanQueue].sort(),
+    );
+    expect([...queuesOf("Archive")].sort()).toEqual(
+      [QUEUE_NAMES.ArchiveQueue, QUEUE_NAMES.ArchiveDeadLetterQueue].sort(),
+    );
   });
 
   it.each(FUNCTIONS)("%s: every recorded call is allowed", (fn) => {
