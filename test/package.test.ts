@@ -21,6 +21,8 @@ beforeAll(async () => {
     ...process.env,
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
+    // Its own build folder: the local-stack test runs serverless-offline from .esbuild at the same time.
+    ESBUILD_WORK_FOLDER: ".esbuild-package-test",
   };
   // No credentials of any kind: packaging must not need AWS.
   for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];

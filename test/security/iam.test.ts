@@ -38,6 +38,7 @@ beforeAll(async () => {
     ...process.env,
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
+    ESBUILD_WORK_FOLDER: ".esbuild-iam-test",
   };
   for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
   await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
