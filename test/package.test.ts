@@ -21,6 +21,8 @@ beforeAll(async () => {
     ...process.env,
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
+    // Its own build folder: the local-stack test runs serverless-offline from .esbuild at the same time.
+    ESBUILD_WORK_FOLDER: ".esbuild-package-test",
   };
   // No credentials of any kind: packaging must not need AWS.
   for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
@@ -249,6 +251,106 @@ describe("serverless package", () => {
     ).toBe(true);
   });
 
+  it("puts POST /webhooks/archive on its own intake function; the worker has no HTTP route", () => {
+    const targets = resourcesOfType("AWS::ApiGatewayV2::Integration").map(([, r]) =>
+      JSON.stringify(r.Properties.IntegrationUri),
+    );
+    expect(targets.some((t) => t.includes('"ArchiveIntakeLambdaFunction"'))).toBe(true);
+    expect(targets.some((t) => t.includes('"ArchiveLambdaFunction"'))).toBe(false);
+    const intakeRole = roleOf("ArchiveIntakeLambdaFunction");
+    expect(statementsOf(intakeRole).flatMap((st) => [st.Action].flat())).not.toContainEqual(
+      expect.stringMatching(/^s3:/),
+    );
+    const workerEnv = template.Resources.ArchiveLambdaFunction?.Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(Object.keys(workerEnv.Variables).filter((name) => name.startsWith("WEBHOOK_SECRET"))).toEqual([]);
+  });
+
+  it("throttles the HTTP API with the stage file's rate and burst", () => {
+    const stage = template.Resources.HttpApiStage?.Properties as {
+      DefaultRouteSettings: { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    };
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+  });
+
+  it("lets the worker delete object versions under the prefix only, and expires old checkpoint versions in a day", () => {
+    const statements = resourcesOfType("AWS::IAM::Role").flatMap(([, role]) => statementsOf(role));
+    const deleting = statements.filter((st) => [st.Action].flat().includes("s3:DeleteObjectVersion"));
+    expect(deleting).toHaveLength(1);
+    expect(JSON.stringify(deleting[0]?.Resource)).toBe(
+      JSON.stringify({ "Fn::Sub": `\${ArchiveBucket.Arn}/dingtalk/*` }),
+    );
+    expect(JSON.stringify(roleOf("ArchiveLambdaFunction").Properties.Policies)).toContain(
+      "s3:DeleteObjectVersion",
+    );
+    const bucket = template.Resources.ArchiveBucket as Resource;
+    const { Rules: rules } = bucket.Properties.LifecycleConfiguration as {
+      Rules: Array<Record<string, unknown>>;
+    };
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        Prefix: "dingtalk/.checkpoints/",
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      }),
+    );
+  });
+
+  it("alarms on each function's errors, each work queue's oldest message and the schedule's failures", () => {
+    const alarms = resourcesOfType("AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
+    const watched = (namespace: string, metric: string) =>
+      alarms
+        .filter((a) => a.Namespace === namespace && a.MetricName === metric)
+        .map((a) => JSON.stringify(a.Dimensions));
+    for (const fn of resourcesOfType("AWS::Lambda::Function").map(([id]) => id)) {
+      expect(
+        watched("AWS/Lambda", "Errors").some((d) => d.includes(`"${fn}"`)),
+        fn,
+      ).toBe(true);
+    }
+    const ages = watched("AWS/SQS", "ApproximateAgeOfOldestMessage");
+    for (const queue of ["ArchiveQueue", "SendLinkQueue", "ArchiveScanQueue"]) {
+      expect(
+        ages.some((d) => d.includes(`"${queue}"`)),
+        queue,
+      ).toBe(true);
+    }
+    expect(watched("AWS/Events", "FailedInvocations").join()).toContain("ArchiveScheduleEventsRuleSchedule1");
+    for (const alarm of alarms) expect(JSON.stringify(alarm.AlarmActions)).toContain("AlarmTopic");
+  });
+
+  it("has one dashboard with the functions' metrics, errors and queue ages", () => {
+    const dashboards = resourcesOfType("AWS::CloudWatch::Dashboard");
+    expect(dashboards).toHaveLength(1);
+    const [, dashboard] = dashboards[0] as [string, Resource];
+    const [body, names] = (dashboard.Properties.DashboardBody as { "Fn::Sub": [string, object] })["Fn::Sub"];
+    // Valid JSON once CloudFormation substitutes the names.
+    const widgets = JSON.parse(body.replace(/\$\{[^}]+\}/g, "x")).widgets as unknown[];
+    expect(widgets.length).toBeGreaterThanOrEqual(6);
+    for (const metric of [
+      "FilesArchived",
+      "ArchivedBytes",
+      "ArchiveSeconds",
+      "ArchiveFailures",
+      "LinksSent",
+      "LinksFailed",
+      "PushesReceived",
+      "DingTalkCalls",
+      "ApproximateAgeOfOldestMessage",
+      "Errors",
+    ]) {
+      expect(body, metric).toContain(metric);
+    }
+    for (const fn of resourcesOfType("AWS::Lambda::Function").map(([id]) => id)) {
+      expect(JSON.stringify(names), fn).toContain(`"${fn}"`);
+    }
+  });
+
+  it("offers no Secrets Manager option: no function may read it and no variable names it", () => {
+    const text = JSON.stringify(template);
+    expect(text).not.toMatch(/secretsmanager/i);
+  });
+
   it("alarms on every dead-letter queue", () => {
     const dlqs = Object.keys(template.Resources).filter((id) => id.endsWith("DeadLetterQueue"));
     const alarmed = resourcesOfType("AWS::CloudWatch::Alarm").map(([, r]) =>
@@ -271,6 +373,46 @@ function statementsOf(role: Resource): Statement[] {
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
+function roleOf(fn: string): Resource {
+  const role = template.Resources[fn]?.Properties.Role as { "Fn::GetAtt": [string, string] };
+  return template.Resources[role["Fn::GetAtt"][0]] as Resource;
+}
+
 function actionsOf(role: Resource): string[] {
   return statementsOf(role).flatMap((statement) => [statement.Action].flat());
 }
+
+describe("serverless package of a stage without its settings file", () => {
+  it("fails before CloudFormation, naming every missing setting", async () => {
+    const outDir = await mkdtemp(join(tmpdir(), "sls-package-missing-"));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: "1" };
+      for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
+      const failed = run(
+        process.execPath,
+        [
+          "node_modules/serverless/bin/serverless.js",
+          "package",
+          "--stage",
+          "nosuchstage",
+          "--package",
+          outDir,
+        ],
+        { env, timeout: 120_000 },
+      );
+      const error = (await failed.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { stdout: string; stderr: string } | undefined;
+      expect(error, "packaging must fail").toBeDefined();
+      const output = `${error?.stdout}${error?.stderr}`;
+      for (const setting of ["dingtalkAppKey", "dingtalkUnionId", "archiveSources"]) {
+        expect(output).toContain(`${setting} is required`);
+      }
+      expect(output).toContain("stages/nosuchstage.yml");
+      expect(await readdir(outDir)).toEqual([]);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 150_000);
+});

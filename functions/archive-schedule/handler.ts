@@ -1,11 +1,11 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
+import { metricsMiddleware } from "../../lib/metrics";
 import { loadScheduleSettings } from "../../lib/schedule/config";
-import { createScheduleDeps, metrics } from "../../lib/schedule/deps";
+import { createScheduleDeps } from "../../lib/schedule/deps";
 import { handleScheduleEvent } from "../../lib/schedule/handle-event";
 
 // Validated at cold start: a bad variable (ARCHIVE_SOURCES included) fails the init with a message naming it.
@@ -18,5 +18,5 @@ const deps = lazy(() => createScheduleDeps(settings));
  */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
+  .use(metricsMiddleware())
   .handler(async (event: unknown, context: Context) => handleScheduleEvent(event, context, deps));

@@ -5,15 +5,17 @@ import { createArchiveDeps, loadArchiveSettings } from "../../lib/jobs/archive-d
 import { handleArchiveEvent } from "../../lib/jobs/archive-events";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
+import { metricsMiddleware } from "../../lib/metrics";
 
 // Validated at cold start: a bad variable fails the init with a message naming it.
 const settings = loadArchiveSettings();
 const deps = lazy(() => createArchiveDeps(settings));
 
 /**
- * archive: DingTalk file → S3. Fed by its SQS queue, EventBridge `ArchiveRequested`, direct invoke, and
- * `POST /webhooks/archive` (which only queues the job and answers 202).
+ * archive: DingTalk file → S3. Queue-only: fed by its SQS queue (the archive-intake webhook, DingTalk's
+ * pushes, the bus and the topic all land there), plus direct invoke for operators.
  */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(metricsMiddleware())
   .handler(async (event: unknown, context: Context) => handleArchiveEvent(event, context, deps));

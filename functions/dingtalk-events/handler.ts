@@ -5,6 +5,7 @@ import { createDingTalkEventsDeps, loadDingTalkEventsSettings } from "../../lib/
 import { handleDingTalkEvent } from "../../lib/dingtalk-events/handle-push";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
+import { metricsMiddleware } from "../../lib/metrics";
 
 // Validated at cold start: a bad variable fails the init with a message naming it.
 const settings = loadDingTalkEventsSettings();
@@ -16,4 +17,5 @@ const deps = lazy(() => createDingTalkEventsDeps(settings));
  */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(metricsMiddleware())
   .handler(async (event: unknown, context: Context) => handleDingTalkEvent(event, context, deps));

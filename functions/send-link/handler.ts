@@ -3,6 +3,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
+import { metricsMiddleware } from "../../lib/metrics";
 import { createSendLinkDeps, loadSendLinkSettings } from "../../lib/send-link/deps";
 import { handleSendLinkEvent } from "../../lib/send-link/handle-event";
 
@@ -13,4 +14,5 @@ const deps = lazy(() => createSendLinkDeps(settings));
 /** send-link: HTTP webhook (POST /webhooks/send-link), SQS and EventBridge → a file link in a conversation. */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(metricsMiddleware())
   .handler(async (event: unknown, context: Context) => handleSendLinkEvent(event, context, deps));

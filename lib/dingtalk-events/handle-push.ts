@@ -19,6 +19,7 @@ import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
+import { countMetric } from "../metrics";
 import { detectTrigger } from "../triggers/detect";
 import { unionIdRefusal } from "../union-ids";
 import {
@@ -105,6 +106,7 @@ export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<Http
       throw refused(error);
     }
   }
+  countMetric("PushesReceived");
   const pushed = classifyEvent(plaintext);
   switch (pushed.kind) {
     case "check_url":

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
 import {
@@ -13,25 +12,21 @@ import {
   loadArchiveConfig,
   loadArchiveQueueConfig,
   loadDingTalkConfig,
-  loadIdempotencyConfig,
   loadSections,
   loadTransferConfig,
-  loadWebhookConfig,
 } from "../config";
 import { dingTalkClientFromConfig } from "../dingtalk";
-import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import { s3CheckpointStore } from "../transfer";
-import { webhookSettings } from "../webhooks/receive";
 import type { ArchiveEventDeps } from "./archive-events";
-import { enqueue } from "./queue";
 
-/** Everything the archive function needs from the environment, validated at once (cold start). */
+/**
+ * Everything the archive worker needs from the environment, validated at once (cold start). Queue-only:
+ * no webhook secret, no idempotency table (the intake and the event functions dedupe before queueing).
+ */
 export function loadArchiveSettings(env: Env = process.env) {
   return loadSections({
     dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig("archive", env),
-    idempotency: () => loadIdempotencyConfig(env),
     archive: () => loadArchiveConfig(env),
     transfer: () => loadTransferConfig(env),
     queue: () => loadArchiveQueueConfig(env),
@@ -44,7 +39,7 @@ export type ArchiveSettings = ReturnType<typeof loadArchiveSettings>;
 /** Log progress of a long transfer at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
-/** Build the archive function's clients, once per container (secrets are read per use, so they rotate). */
+/** Build the archive worker's clients, once per container (the app secret is read per use, so it rotates). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
   const dingtalk = await dingTalkClientFromConfig(
     settings.dingtalk,
@@ -87,16 +82,6 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     sqs,
     queueUrl,
     deadLetterQueueUrl,
-    enqueueOnce: idempotentByKey(
-      "archive-webhook",
-      async (request) => {
-        const jobId = randomUUID();
-        await enqueue(sqs, queueUrl, { ...request, jobId });
-        return { jobId };
-      },
-      settings.idempotency,
-    ),
-    webhook: webhookSettings(settings.webhook),
     allowedUnionIds: settings.dingtalk.allowedUnionIds,
     stopMarginMs: settings.queue.stopMarginSeconds * 1000,
     requeueLimits: settings.queue.requeueLimits,

@@ -6,15 +6,12 @@ import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/er
 import { quotaExhaustedIn } from "../budget/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
-import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
-import { errorResponse } from "../http/errors";
-import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
+import { countMetricBy, recordFileArchived } from "../metrics";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
-import { type ArchiveJob, type ArchiveRequest, archiveJobSchema, archiveRequestSchema } from "./archive-job";
+import { type ArchiveJob, archiveJobSchema } from "./archive-job";
 import { enqueue } from "./queue";
 import {
   decideRequeue,
@@ -40,14 +37,11 @@ export interface ArchiveEventDeps {
   /** Archive one file (lib/archive's archiveFile with its clients bound). */
   runJob: (job: ArchiveJob, control: ArchiveRunControl) => Promise<ArchiveRunOutcome>;
   sqs: SQSClient;
-  /** The archive queue: webhooks enqueue here, paused and retry-later jobs go back here. */
+  /** The archive queue: paused and retry-later jobs go back here. */
   queueUrl: string;
   /** Permanent failures go here with their reason instead of being retried (each retry costs API quota). */
   deadLetterQueueUrl: string;
-  /** Queue a webhook's job at most once per webhook-id; answers the job id. */
-  enqueueOnce: Idempotent<ArchiveRequest, { jobId: string }>;
-  webhook: WebhookSettings;
-  /** ALLOWED_UNION_IDS: a job naming another union id is refused (403 at the webhook, dead-lettered from a queue). */
+  /** ALLOWED_UNION_IDS: a job naming another union id is refused (dead-lettered with unionIdNotAllowed). */
   allowedUnionIds: readonly string[];
   /** Stop starting parts when less than this much invocation time is left. */
   stopMarginMs: number;
@@ -60,8 +54,7 @@ export interface ArchiveEventDeps {
 }
 
 /**
- * The archive function's one entry point:
- * - `POST /webhooks/archive`: verify, validate, queue the job, answer 202 with its id (never archives inline);
+ * The archive worker's one entry point (queue-only: `POST /webhooks/archive` is the archive-intake function):
  * - SQS: run each job; a job that ran out of time goes back to the queue and resumes from its checkpoint,
  *   `fileArchived` goes back with a growing delay, each requeue counted and bounded (requeue.ts), a
  *   permanent failure goes to the dead-letter queue with its reason, and a transient one is reported as a
@@ -72,21 +65,15 @@ export async function handleArchiveEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<ArchiveEventDeps>,
-): Promise<
-  | HttpResult
-  | SQSBatchResponse
-  | ArchiveRunOutcome
-  | { status: "requeued" | "dead-lettered"; reason?: string }
-> {
+): Promise<SQSBatchResponse | ArchiveRunOutcome | { status: "requeued" | "dead-lettered"; reason?: string }> {
   const trigger = detectTrigger(event);
   if (trigger.kind === "http") {
-    try {
-      const deps = await getDeps();
-      deps.enqueueOnce.registerLambdaContext(context);
-      return await handleWebhook(trigger.event, deps);
-    } catch (error) {
-      return errorResponse(error, context.awsRequestId);
-    }
+    // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
+    throw new AppError(
+      400,
+      "InvalidEvent",
+      "the archive worker takes queue jobs only; POST /webhooks/archive goes to archive-intake",
+    );
   }
   const deps = await getDeps();
   switch (trigger.kind) {
@@ -108,20 +95,6 @@ export async function handleArchiveEvent(
       return runJob(parseJob(message.payload), context, deps, message.id);
     }
   }
-}
-
-async function handleWebhook(event: HttpEvent, deps: ArchiveEventDeps): Promise<HttpResult> {
-  const { id, request } = await receiveWebhook(event, deps.webhook, archiveRequestSchema, "archive request");
-  const refusal = unionIdRefusal(request.unionId, deps.allowedUnionIds);
-  if (refusal) throw refusal;
-  const { jobId } = await deps.enqueueOnce({ key: id, request });
-  logger.info("archive job queued", {
-    webhookId: id,
-    jobId,
-    spaceId: request.spaceId,
-    dentryId: request.dentryId,
-  });
-  return jsonResponse(202, { jobId, status: "queued" });
 }
 
 function parseJob(payload: unknown): ArchiveJob {
@@ -169,6 +142,7 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     if (outcome.status === "paused") {
       return await requeue({ ...job, jobId }, { kind: "paused", partsDone: outcome.partsDone }, deps, log);
     }
+    if (outcome.status === "archived") recordFileArchived(outcome);
     return outcome;
   } catch (thrown) {
     // The month's DingTalk calls are spent (our budget or DingTalk's quota): wait, never dead-letter, and
@@ -192,6 +166,7 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
       return { status: "requeued" as const, reason: quota.code };
     }
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
+    if (!isArchiveRetryLater(error)) countMetricBy("ArchiveFailures", "Code", error.code);
     if (isArchiveRetryLater(error)) {
       const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };
       return await requeue({ ...job, jobId }, later, deps, log, describe(error));

@@ -1,19 +1,15 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../aws";
 import { budgetMetrics, callMeterFromConfig, functionName } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
+import { metrics } from "../metrics";
 import type { ScheduleSettings } from "./config";
 import type { ScheduleEventDeps } from "./handle-event";
-import { METRICS_NAMESPACE } from "./metrics";
 import { dynamoScheduleState } from "./state";
 
-/** One Metrics instance per container, as Powertools advises; the handler's middleware flushes it. */
-export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME || "dingtalk-file-bridge",
-});
+/** The container's one Metrics instance (lib/metrics.ts); the handler's middleware flushes it. */
+export { metrics };
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {

@@ -5,8 +5,6 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ScanCounters } from "./cursor";
 
-export const METRICS_NAMESPACE = "DingTalkFileBridge";
-
 /** The part of Powertools' Metrics we use, so tests and the CLI can pass their own. */
 export type MetricsSink = Pick<Metrics, "addMetric">;
 

@@ -8,6 +8,7 @@ import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
+import { countMetric, countMetricBy } from "../metrics";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
 import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
@@ -84,9 +85,11 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
       "send-link request",
     );
     const result = answerOf(await deps.sendLinkOnce({ key: id, request }));
+    countMetric("LinksSent");
     logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);
   } catch (error) {
+    countMetricBy("LinksFailed", "Code", toAppError(error).code);
     return errorResponse(error, context.awsRequestId);
   }
 }
@@ -101,6 +104,7 @@ async function handleRecord(
   } catch (error) {
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
+    countMetricBy("LinksFailed", "Code", appError.code);
     if (isPermanent(appError) && deps.deadLetter) {
       // Retrying cannot fix bad input or DingTalk's "no", and must not repeat a send of unknown outcome:
       // park it with its reason (a person decides) instead of spending quota.
@@ -131,5 +135,7 @@ async function sendParsed(
   deps: SendLinkEventDeps,
 ): Promise<SendFileLinkResult> {
   const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
-  return answerOf(await deps.sendLinkOnce({ key, request }));
+  const result = answerOf(await deps.sendLinkOnce({ key, request }));
+  countMetric("LinksSent");
+  return result;
 }

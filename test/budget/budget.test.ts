@@ -210,8 +210,6 @@ describe("archive workers racing for the last calls of a budget", () => {
         sqs,
         queueUrl,
         deadLetterQueueUrl: deadUrl,
-        enqueueOnce: Object.assign(async () => ({ jobId: "unused" }), { registerLambdaContext() {} }),
-        webhook: { secrets: { get: async () => [], refresh: async () => [] }, maxBodyBytes: 1024 },
         allowedUnionIds: [world.sandbox.options.unionId],
         stopMarginMs: 1000,
         requeueLimits: DEFAULT_REQUEUE_LIMITS,

@@ -4,13 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type {
-  APIGatewayProxyStructuredResultV2,
-  EventBridgeEvent,
-  Handler,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
+import type { EventBridgeEvent, Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
@@ -88,36 +82,14 @@ async function objectSha256(key: string): Promise<string> {
 
 const bigId = () => sandbox.dentryIdByPath(bigFile.name) as string;
 
-describe("POST /webhooks/archive", () => {
-  it("queues the job and answers 202 with its id; a redelivered webhook-id queues nothing more", async () => {
+describe("the archive worker has no HTTP route", () => {
+  it("refuses an HTTP event instead of treating it as a job (POST /webhooks/archive is archive-intake)", async () => {
     const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId() });
-    const event = () => signedHttpEvent(secret, body, { id: "msg_archive_1", sample: "archive.http.json" });
-    const first = await invoke<APIGatewayProxyStructuredResultV2>(event());
-    const second = await invoke<APIGatewayProxyStructuredResultV2>(event());
-    expect(first.statusCode).toBe(202);
-    const answer = JSON.parse(first.body as string);
-    expect(answer).toEqual({ jobId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "queued" });
-    expect(second.body).toBe(first.body);
-    expect(messagesIn(queue).map((m) => m.body)).toEqual([
-      { spaceId: "sandbox-space", dentryId: bigId(), jobId: answer.jobId },
-    ]);
-    expect(sandbox.calls().file).toBe(0);
-  });
-
-  it("refuses a bad signature (401) and a bad version (400 naming it), queueing nothing", async () => {
-    const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId(), version: -1 });
-    const bad = await invoke<APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body, { sample: "archive.http.json" }),
-    );
-    expect(bad.statusCode).toBe(400);
-    expect(JSON.parse(bad.body as string).error.message).toMatch(/version/);
-    const unsigned = await invoke<APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(`whsec_${Buffer.from("wrong").toString("base64")}`, body, {
-        sample: "archive.http.json",
-      }),
-    );
-    expect(unsigned.statusCode).toBe(401);
+    await expect(
+      invoke(signedHttpEvent(secret, body, { sample: "archive-intake.http.json" })),
+    ).rejects.toThrow(/queue jobs only/);
     expect(messagesIn(queue)).toEqual([]);
+    expect(sandbox.calls().file).toBe(0);
   });
 });
 

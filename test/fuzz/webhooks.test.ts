@@ -34,7 +34,7 @@ import {
 } from "./arbitraries";
 
 let stack: Stack;
-let handlers: Record<"send-link" | "archive", Handler>;
+let handlers: Record<"send-link" | "archive-intake", Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
@@ -42,7 +42,10 @@ afterEach(() => rejections.check());
 
 beforeAll(async () => {
   stack = await startStack();
-  handlers = { "send-link": await loadHandler("send-link"), archive: await loadHandler("archive") };
+  handlers = {
+    "send-link": await loadHandler("send-link"),
+    "archive-intake": await loadHandler("archive-intake"),
+  };
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 
@@ -55,10 +58,10 @@ afterAll(async () => {
 
 const FIELDS = {
   "send-link": ["spaceId", "dentryId", "openConversationId", "unionId"],
-  archive: ["spaceId", "dentryId", "unionId", "version", "jobId"],
+  "archive-intake": ["spaceId", "dentryId", "unionId", "version", "jobId"],
 } as const;
 type Route = keyof typeof FIELDS;
-const route = fc.constantFrom<Route>("send-link", "archive");
+const route = fc.constantFrom<Route>("send-link", "archive-intake");
 
 let counter = 0;
 const uniqueId = () => `msg_fuzz_${++counter}_${Date.now()}`;
@@ -257,7 +260,7 @@ describe("signed webhooks with hostile bodies", () => {
     await fc.assert(
       fc.asyncProperty(route, request, async (r, req) => {
         const fields: Record<string, string> = { ...req };
-        if (r === "archive") delete fields.openConversationId;
+        if (r === "archive-intake") delete fields.openConversationId;
         const body = JSON.stringify(fields);
         const result = await invoke<APIGatewayProxyStructuredResultV2>(
           handlers[r],
@@ -284,7 +287,7 @@ describe("signed webhooks with hostile bodies", () => {
             inner = value;
           }
           const request = { spaceId: "sandbox-space", dentryId: fileId, openConversationId: "cid-sandbox" };
-          if (r === "archive") delete (request as Partial<typeof request>).openConversationId;
+          if (r === "archive-intake") delete (request as Partial<typeof request>).openConversationId;
           // Written as text so "__proto__" is an own key of the parsed object, as JSON.parse makes it.
           const body = `${JSON.stringify(request).slice(0, -1)},${JSON.stringify(key)}:${JSON.stringify(inner) ?? "null"}}`;
           const result = await invoke<APIGatewayProxyStructuredResultV2>(
@@ -318,8 +321,8 @@ describe("signed webhooks with hostile bodies", () => {
       fc.asyncProperty(request, async (req) => {
         const body = JSON.stringify(req);
         const result = await invoke<APIGatewayProxyStructuredResultV2>(
-          handlers.archive,
-          httpEvent("archive", body, signWebhook(WEBHOOK_SECRETS.archive, uniqueId(), body)),
+          handlers["archive-intake"],
+          httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, uniqueId(), body)),
         );
         if (req.unionId === "u-1") {
           // Not in ALLOWED_UNION_IDS (by default just DINGTALK_UNION_ID): refused, nothing queued.

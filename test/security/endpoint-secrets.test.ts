@@ -24,7 +24,8 @@ let fileId: string;
 beforeAll(async () => {
   stack = await startStack();
   handlers["send-link"] = await loadHandler("send-link");
-  handlers.archive = await loadHandler("archive");
+  // POST /webhooks/archive is served by the archive-intake function.
+  handlers.archive = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
 
@@ -43,7 +44,8 @@ const bodies = () => ({
 
 async function post(route: "send-link" | "archive", body: string, signedFor: "send-link" | "archive") {
   const headers = signWebhook(WEBHOOK_SECRETS[signedFor], `msg_cross_${Math.random()}`, body);
-  return invoke<APIGatewayProxyStructuredResultV2>(handlers[route], httpEvent(route, body, headers));
+  const fn = route === "archive" ? "archive-intake" : route;
+  return invoke<APIGatewayProxyStructuredResultV2>(handlers[route], httpEvent(fn, body, headers));
 }
 
 describe("per-endpoint webhook secrets", () => {

@@ -1,9 +1,11 @@
 /**
  * IAM in the packaged template, scoped to the bucket's prefix, the project's queues, the idempotency table
- * and the named secrets, per function. test/package.test.ts packages with the defaults (empty prefix); this
- * file packages with a prefix and custom secret parameter names set at deploy time, as production would, and
- * checks what that one cannot see: the object ARNs end in the prefix, each role's queues, parameters and log
- * group are exactly its own, no role can touch IAM/KMS/STS/Lambda, and every resource policy names its source.
+ * and the named secrets, per function. The dev stage's reviewed settings (stages/dev.yml) set the prefix
+ * `dingtalk/`; the secrets are the stage's SSM parameters (/dingtalk-file-bridge/dev/...). This file checks
+ * the shape of each statement: the object ARNs end in the prefix, each role's queues, parameters and log
+ * group are exactly its own, no role can touch IAM/KMS/STS/Lambda, and every resource policy names its
+ * source. test/security/recorded-calls.test.ts checks the calls the code really makes against the same
+ * statements.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -13,9 +15,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
-const PREFIX = "archive/prod/";
-const APP_SECRET_PARAMETER = "/acme/bridge/app-secret";
-const WEBHOOK_SECRET_PARAMETER = "/acme/bridge/webhook-secret";
+const PREFIX = "dingtalk/";
+const SECRETS = "/dingtalk-file-bridge/dev";
 
 interface Statement {
   Effect: string;
@@ -37,9 +38,7 @@ beforeAll(async () => {
     ...process.env,
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
-    ARCHIVE_PREFIX: PREFIX,
-    DINGTALK_APP_SECRET_PARAMETER: APP_SECRET_PARAMETER,
-    WEBHOOK_SECRET_PARAMETER: WEBHOOK_SECRET_PARAMETER,
+    ESBUILD_WORK_FOLDER: ".esbuild-iam-test",
   };
   for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
   await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
@@ -91,22 +90,30 @@ const statementsWith = (statements: Statement[], test: (action: string) => boole
 const EXPECTED: Record<string, { send: string[]; secrets: string[]; s3: boolean; table: boolean }> = {
   SendLink: {
     send: ["SendLinkDeadLetterQueue"],
-    secrets: [APP_SECRET_PARAMETER, WEBHOOK_SECRET_PARAMETER],
+    secrets: [
+      `${SECRETS}/dingtalk-app-secret`,
+      `${SECRETS}/webhook-secret-send-link`,
+      `${SECRETS}/webhook-secret-send-link-previous`,
+    ],
     s3: false,
     table: true,
   },
+  ArchiveIntake: {
+    send: ["ArchiveQueue"],
+    secrets: [`${SECRETS}/webhook-secret-archive`, `${SECRETS}/webhook-secret-archive-previous`],
+    s3: false,
+    table: true,
+  },
+  // Queue-only: no webhook secret, no idempotency table.
   Archive: {
     send: ["ArchiveQueue", "ArchiveDeadLetterQueue"],
-    secrets: [APP_SECRET_PARAMETER, WEBHOOK_SECRET_PARAMETER],
+    secrets: [`${SECRETS}/dingtalk-app-secret`],
     s3: true,
-    table: true,
+    table: false,
   },
   DingtalkEvents: {
     send: ["ArchiveQueue"],
-    secrets: [
-      "/dingtalk-file-bridge/dev/dingtalk-event-token",
-      "/dingtalk-file-bridge/dev/dingtalk-event-aes-key",
-    ],
+    secrets: [`${SECRETS}/dingtalk-event-token`, `${SECRETS}/dingtalk-event-aes-key`],
     s3: false,
     table: true,
   },
@@ -183,9 +190,13 @@ describe("IAM in the packaged template (prefix and secret names set at deploy ti
             text({ "Fn::Sub": `\${ArchiveBucket.Arn}/${PREFIX}*` }),
           );
           for (const action of actions) {
-            expect(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]).toContain(
-              action,
-            );
+            expect([
+              "s3:GetObject",
+              "s3:PutObject",
+              "s3:DeleteObject",
+              "s3:DeleteObjectVersion",
+              "s3:AbortMultipartUpload",
+            ]).toContain(action);
           }
         }
       }
@@ -247,7 +258,8 @@ describe("IAM in the packaged template (prefix and secret names set at deploy ti
           ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"].sort(),
         );
       }
-      if (EXPECTED[fn.name]?.table) expect(dynamo, fn.id).toHaveLength(1);
+      const expected = EXPECTED[fn.name];
+      if (expected) expect(dynamo, fn.id).toHaveLength(expected.table ? 1 : 0);
     }
   });
 

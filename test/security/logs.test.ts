@@ -35,7 +35,7 @@ const APP_SECRET = "app-secret-3c9e1f0a7b5d";
 const MiB = 1024 * 1024;
 
 let stack: Stack;
-let handlers: Record<"send-link" | "archive" | "dingtalk-events", Handler>;
+let handlers: Record<"send-link" | "archive-intake" | "archive" | "dingtalk-events", Handler>;
 let output: CapturedOutput;
 const tokens = new Set<string>();
 const signatures = new Set<string>();
@@ -88,7 +88,7 @@ async function run(name: keyof typeof handlers, event: unknown) {
 }
 
 const signed = (
-  route: "send-link" | "archive",
+  route: "send-link" | "archive-intake",
   body: unknown,
   id = `msg_logs_${Math.random()}`,
   at?: Date,
@@ -111,6 +111,7 @@ beforeAll(async () => {
   output = captureOutput();
   handlers = {
     "send-link": await loadHandler("send-link"),
+    "archive-intake": await loadHandler("archive-intake"),
     archive: await loadHandler("archive"),
     "dingtalk-events": await loadHandler("dingtalk-events"),
   };
@@ -171,7 +172,8 @@ describe("the main flows, logged at DEBUG", () => {
     const big = sandbox.dentryIdByPath("big.bin") as string;
     await collectOssSignature(big);
     expect(
-      (await http("archive", signed("archive", { spaceId: "sandbox-space", dentryId: big }))).statusCode,
+      (await http("archive-intake", signed("archive-intake", { spaceId: "sandbox-space", dentryId: big })))
+        .statusCode,
     ).toBe(202);
     // Faults that fire on the same request consume each other: one kind per run.
     const worker = (job: unknown, id: string) =>

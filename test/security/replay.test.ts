@@ -34,7 +34,7 @@ let fileId: string;
 beforeAll(async () => {
   stack = await startStack();
   sendLink = await loadHandler("send-link");
-  archive = await loadHandler("archive");
+  archive = await loadHandler("archive-intake");
   events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
@@ -61,23 +61,31 @@ describe("stale timestamps", () => {
       fc.integer({ min: -290, max: 290 }),
     );
     await fc.assert(
-      fc.asyncProperty(skew, fc.constantFrom("send-link", "archive"), async (seconds, route) => {
-        stack.emulator.reset();
-        const before = links();
-        const body = route === "send-link" ? linkBody() : archiveBody();
-        const at = new Date(Date.now() + seconds * 1000);
-        const event = httpEvent(route, body, signWebhook(WEBHOOK_SECRETS[route], newId(), body, at));
-        const result = await http(route === "send-link" ? sendLink : archive, event);
-        const sideEffects = links() - before + stack.messages(QUEUES.archive).length;
-        if (Math.abs(seconds) > 300) {
-          expect(result.statusCode).toBe(401);
-          expect(errorOf(result).message).toMatch(seconds > 0 ? /too new/ : /too old/);
-          expect(sideEffects).toBe(0);
-        } else {
-          expect(result.statusCode).toBe(route === "send-link" ? 200 : 202);
-          expect(sideEffects).toBe(1);
-        }
-      }),
+      fc.asyncProperty(
+        skew,
+        fc.constantFrom("send-link", "archive-intake" as const),
+        async (seconds, route) => {
+          stack.emulator.reset();
+          const before = links();
+          const body = route === "send-link" ? linkBody() : archiveBody();
+          const at = new Date(Date.now() + seconds * 1000);
+          const event = httpEvent(
+            route,
+            body,
+            signWebhook(WEBHOOK_SECRETS[route === "send-link" ? "send-link" : "archive"], newId(), body, at),
+          );
+          const result = await http(route === "send-link" ? sendLink : archive, event);
+          const sideEffects = links() - before + stack.messages(QUEUES.archive).length;
+          if (Math.abs(seconds) > 300) {
+            expect(result.statusCode).toBe(401);
+            expect(errorOf(result).message).toMatch(seconds > 0 ? /too new/ : /too old/);
+            expect(sideEffects).toBe(0);
+          } else {
+            expect(result.statusCode).toBe(route === "send-link" ? 200 : 202);
+            expect(sideEffects).toBe(1);
+          }
+        },
+      ),
       runs(40),
     );
   });
@@ -142,12 +150,16 @@ describe("replayed webhooks", () => {
     const archiveId = newId();
     await http(
       archive,
-      httpEvent("archive", archiveBody(), signWebhook(WEBHOOK_SECRETS.archive, archiveId, archiveBody())),
+      httpEvent(
+        "archive-intake",
+        archiveBody(),
+        signWebhook(WEBHOOK_SECRETS.archive, archiveId, archiveBody()),
+      ),
     );
     const changed = JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId, version: 1 });
     const refused = await http(
       archive,
-      httpEvent("archive", changed, signWebhook(WEBHOOK_SECRETS.archive, archiveId, changed)),
+      httpEvent("archive-intake", changed, signWebhook(WEBHOOK_SECRETS.archive, archiveId, changed)),
     );
     expect(refused.statusCode).toBe(422);
     expect(stack.messages(QUEUES.archive)).toHaveLength(1);
@@ -156,13 +168,13 @@ describe("replayed webhooks", () => {
   it("archive: a replayed webhook queues one job and answers the same job id", async () => {
     const id = newId();
     const body = archiveBody();
-    const captured = httpEvent("archive", body, signWebhook(WEBHOOK_SECRETS.archive, id, body));
+    const captured = httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body));
     const answers = [
       await http(archive, captured),
       await http(archive, captured),
       ...(await Promise.all(
         Array.from({ length: 4 }, () =>
-          http(archive, httpEvent("archive", body, signWebhook(WEBHOOK_SECRETS.archive, id, body))),
+          http(archive, httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body))),
         ),
       )),
     ];

@@ -24,12 +24,14 @@ const FOREIGN = "ZsGGk1JnRAiPDsm8WQiSYrAiEiE"; // a real-shaped union id of some
 let stack: Stack;
 let sendLink: Handler;
 let archive: Handler;
+let archiveIntake: Handler;
 let fileId: string;
 
 beforeAll(async () => {
   stack = await startStack();
   sendLink = await loadHandler("send-link");
   archive = await loadHandler("archive");
+  archiveIntake = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
 
@@ -52,7 +54,7 @@ const archiveRequest = (unionId?: string) => ({
   ...(unionId ? { unionId } : {}),
 });
 
-function signedEvent(route: "send-link" | "archive", request: unknown) {
+function signedEvent(route: "send-link" | "archive-intake", request: unknown) {
   const body = JSON.stringify(request);
   return httpEvent(route, body, {
     "content-type": "application/json",
@@ -147,8 +149,8 @@ describe("archive", () => {
   it("webhook: 403 unionIdNotAllowed and nothing queued", async () => {
     const queued = stack.messages(QUEUES.archive).length;
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
-      archive,
-      signedEvent("archive", archiveRequest(FOREIGN)),
+      archiveIntake,
+      signedEvent("archive-intake", archiveRequest(FOREIGN)),
     );
     expect(result.statusCode).toBe(403);
     expect(errorOf(result).code).toBe("unionIdNotAllowed");

@@ -18,10 +18,15 @@ import type { SandboxOptions } from "../../sandbox/types";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "./lambda";
 
-/** Each webhook endpoint's own secret: a body signed for one is refused at the other. */
+const ARCHIVE_WEBHOOK_SECRET = `whsec_${Buffer.from("fuzz-archive-secret-9d2e77").toString("base64")}`;
+/**
+ * Each webhook endpoint's own secret: a body signed for one is refused at the other. By endpoint and by the
+ * function that serves it (`archive-intake` takes POST /webhooks/archive).
+ */
 export const WEBHOOK_SECRETS = {
   "send-link": `whsec_${Buffer.from("fuzz-send-link-secret-0b6f41").toString("base64")}`,
-  archive: `whsec_${Buffer.from("fuzz-archive-secret-9d2e77").toString("base64")}`,
+  archive: ARCHIVE_WEBHOOK_SECRET,
+  "archive-intake": ARCHIVE_WEBHOOK_SECRET,
 } as const;
 export const EVENT_KEYS: PushKeys = {
   token: "fuzz-event-token-77c1",
@@ -110,13 +115,15 @@ export async function startStack(
   };
 }
 
-export type FunctionName = "send-link" | "archive" | "dingtalk-events";
+export type FunctionName = "send-link" | "archive-intake" | "archive" | "dingtalk-events";
 
 /** Import a function's handler as Lambda would load it (after the environment is set). */
 export async function loadHandler(name: FunctionName): Promise<Handler> {
   switch (name) {
     case "send-link":
       return (await import("../../functions/send-link/handler")).handler as Handler;
+    case "archive-intake":
+      return (await import("../../functions/archive-intake/handler")).handler as Handler;
     case "archive":
       return (await import("../../functions/archive/handler")).handler as Handler;
     case "dingtalk-events":
@@ -135,7 +142,7 @@ export async function invoke<T = unknown>(
 
 /** The sample API Gateway v2 event of a route, with this body and exactly these headers. */
 export function httpEvent(
-  route: "send-link" | "archive" | "dingtalk-events",
+  route: "send-link" | "archive-intake" | "dingtalk-events",
   body: string | undefined,
   headers: Record<string, string>,
   extra: Partial<APIGatewayProxyEventV2> = {},
