@@ -62,7 +62,7 @@ describe("serverless package", () => {
       PATH: process.env.PATH,
       DINGTALK_APP_KEY: "k",
       DINGTALK_APP_SECRET: "s",
-      WEBHOOK_SECRET: "whsec_c2VjcmV0",
+      WEBHOOK_SECRET_SEND_LINK: "whsec_c2VjcmV0",
       IDEMPOTENCY_TABLE: "t",
       AWS_REGION: "us-east-1",
       POWERTOOLS_LOG_LEVEL: "SILENT",
@@ -78,7 +78,7 @@ describe("serverless package", () => {
     });
     await expect(failed).rejects.toMatchObject({
       stderr: expect.stringMatching(
-        /DINGTALK_APP_KEY is required.*WEBHOOK_SECRET \(or WEBHOOK_SECRET_PARAMETER\) is required/s,
+        /DINGTALK_APP_KEY is required.*WEBHOOK_SECRET_SEND_LINK \(or WEBHOOK_SECRET_SEND_LINK_PARAMETER\) is required/s,
       ),
     });
   });
@@ -90,7 +90,8 @@ describe("serverless package", () => {
       POWERTOOLS_LOG_LEVEL: "SILENT",
       DINGTALK_APP_KEY: "k",
       DINGTALK_APP_SECRET: "s",
-      WEBHOOK_SECRET: "whsec_c2VjcmV0",
+      WEBHOOK_SECRET_SEND_LINK: "whsec_c2VjcmV0",
+      WEBHOOK_SECRET_ARCHIVE: "whsec_YXJjaGl2ZQ==",
       IDEMPOTENCY_TABLE: "t",
       ARCHIVE_BUCKET: "dingtalk-archive",
       ARCHIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/archive",

@@ -101,7 +101,8 @@ describe("archive-intake settings", () => {
     });
     expect(byParameter.webhook.secret).toMatchObject({
       kind: "ssm",
-      name: "/dingtalk-file-bridge/prod/webhook-secret-archive",
+      name: "WEBHOOK_SECRET_ARCHIVE",
+      parameter: "/dingtalk-file-bridge/prod/webhook-secret-archive",
     });
   });
 

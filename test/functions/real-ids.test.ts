@@ -37,6 +37,7 @@ const FILE = { name: "real-ids.bin", size: 70_001, seed: "real-ids" };
 let stack: Stack;
 let sandbox: Sandbox;
 let archive: Handler;
+let archiveIntake: Handler;
 let events: Handler;
 let s3: S3Client;
 let dentryId: string;
@@ -46,6 +47,7 @@ beforeAll(async () => {
   sandbox = stack.sandbox;
   s3 = new S3Client({ endpoint: stack.emulator.address, forcePathStyle: true });
   archive = await loadHandler("archive");
+  archiveIntake = await loadHandler("archive-intake");
   events = await loadHandler("dingtalk-events");
   dentryId = sandbox.dentryIdByPath(FILE.name) as string;
 });
@@ -74,8 +76,8 @@ describe("archive entry points with real DingTalk ids", () => {
   it("webhook → queue → worker: the ids arrive unchanged and name the S3 key", async () => {
     const body = JSON.stringify(request());
     const answer = await invoke<APIGatewayProxyStructuredResultV2>(
-      archive,
-      signedHttpEvent(WEBHOOK_SECRETS.archive, body, { sample: "archive.http.json" }),
+      archiveIntake,
+      signedHttpEvent(WEBHOOK_SECRETS.archive, body, { sample: "archive-intake.http.json" }),
     );
     expect(answer.statusCode).toBe(202);
     const jobs = stack.messages(QUEUES.archive) as Array<Record<string, unknown>>;
