@@ -337,11 +337,14 @@ describe("serverless package", () => {
       "LinksFailed",
       "PushesReceived",
       "DingTalkCalls",
+      "DingTalkBudgetLeft",
       "ApproximateAgeOfOldestMessage",
       "Errors",
     ]) {
       expect(body, metric).toContain(metric);
     }
+    // DingTalk calls are searched by the dimensions lib/budget/meter.ts emits them with.
+    expect(body).toContain("{${Namespace},api,function,service} MetricName=\\\"DingTalkCalls\\\"");
     for (const fn of resourcesOfType("AWS::Lambda::Function").map(([id]) => id)) {
       expect(JSON.stringify(names), fn).toContain(`"${fn}"`);
     }
