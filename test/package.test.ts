@@ -344,7 +344,7 @@ describe("serverless package", () => {
       expect(body, metric).toContain(metric);
     }
     // DingTalk calls are searched by the dimensions lib/budget/meter.ts emits them with.
-    expect(body).toContain("{${Namespace},api,function,service} MetricName=\\\"DingTalkCalls\\\"");
+    expect(body).toMatch(/,api,function,service\} MetricName=\\"DingTalkCalls\\"/);
     for (const fn of resourcesOfType("AWS::Lambda::Function").map(([id]) => id)) {
       expect(JSON.stringify(names), fn).toContain(`"${fn}"`);
     }
