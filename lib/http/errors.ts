@@ -3,7 +3,7 @@ import {
   IdempotencyValidationError,
 } from "@aws-lambda-powertools/idempotency";
 import { isOrgQuotaCode, QUOTA_EXHAUSTED_CODE } from "../budget/errors";
-import { DingTalkError } from "../dingtalk";
+import { CLIENT_CODES, DingTalkError } from "../dingtalk";
 import { AppError } from "../errors";
 import { logger } from "../logging";
 import { type HttpResult, jsonResponse } from "./api-gateway";
@@ -23,6 +23,9 @@ export function fromDingTalkError(error: DingTalkError): AppError {
     details: { dingtalkStatus: error.status, api: error.api },
   };
   const message = `DingTalk ${error.api} failed: ${error.code}: ${error.dingtalkMessage ?? error.message}`;
+  // A send went out and its outcome is unknown: 502 whatever DingTalk's status was (a 503 would invite the
+  // caller to retry, and a retry could post the link twice).
+  if (error.code === CLIENT_CODES.outcomeUnknown) return new AppError(502, error.code, message, extra);
   // The org's monthly quota is spent: the same answer as our own budget's (wait for the month).
   if (isOrgQuotaCode(error.code)) return new AppError(429, QUOTA_EXHAUSTED_CODE, message, extra);
   if (THROTTLE_CODES.test(error.code) || error.status === 429)
