@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { createSqsClient } from "../aws";
 import {
-  ConfigError,
   type Env,
+  loadArchiveIntakeQueueConfig,
   loadIdempotencyConfig,
   loadSections,
   loadUnionIdPolicy,
@@ -21,19 +20,7 @@ export function loadArchiveIntakeSettings(env: Env = process.env) {
     // At least twice the webhook timestamp window (loadIdempotencyConfig checks), so a replay finds the record.
     idempotency: () => loadIdempotencyConfig(env),
     operators: () => loadUnionIdPolicy(env),
-    queue: () => {
-      const result = z
-        .object({ ARCHIVE_QUEUE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }) })
-        .safeParse(env);
-      if (!result.success) {
-        throw new ConfigError([
-          env.ARCHIVE_QUEUE_URL
-            ? "ARCHIVE_QUEUE_URL must be an http(s) URL"
-            : "ARCHIVE_QUEUE_URL is required",
-        ]);
-      }
-      return { queueUrl: result.data.ARCHIVE_QUEUE_URL };
-    },
+    queue: () => loadArchiveIntakeQueueConfig(env),
   });
 }
 

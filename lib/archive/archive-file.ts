@@ -134,6 +134,17 @@ export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Prom
     const { bucket } = deps.archive;
     const key = buildKey(deps.archive.prefix, spaceId, dentryId, version, dentry.name, where);
     const base = { bucket, key, version };
+    // What the object's metadata says of the file. getDentry describes the current version only: an older
+    // version's modified time is not known here.
+    const factsOf = (size: number) => ({
+      spaceId,
+      dentryId,
+      version,
+      name: dentry.name,
+      size,
+      modifiedTime: isCurrent ? dentry.modifiedTime : undefined,
+      creatorId: dentry.creatorId,
+    });
 
     const existing = await findArchived(
       deps.s3,
@@ -179,15 +190,7 @@ export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Prom
         to: key,
         size,
         contentType: storedContentTypeFor(dentry.name),
-        metadata: objectMetadata({
-          spaceId,
-          dentryId,
-          version,
-          name: dentry.name,
-          size,
-          modifiedTime: isCurrent ? dentry.modifiedTime : undefined,
-          creatorId: dentry.creatorId,
-        }),
+        metadata: objectMetadata(factsOf(size)),
         checksumAlgorithm: checksumOf(renamed.head)?.algorithm,
         maxSingleCopyBytes: deps.maxSingleCopyBytes,
         partBytes: deps.copyPartBytes,
@@ -223,23 +226,13 @@ export async function archiveFile(request: ArchiveTask, deps: ArchiveDeps): Prom
       });
     }
 
-    const facts = {
-      spaceId,
-      dentryId,
-      version,
-      name: dentry.name,
-      size,
-      // getDentry describes the current version only: an older version's time is not known here.
-      modifiedTime: isCurrent ? dentry.modifiedTime : undefined,
-      creatorId: dentry.creatorId,
-    };
     const result = await transferToS3({
       s3: deps.s3,
       bucket,
       key,
       size,
       contentType: storedContentTypeFor(dentry.name),
-      metadata: objectMetadata(facts),
+      metadata: objectMetadata(factsOf(size)),
       source,
       sourceVersion: version,
       ...hosts,

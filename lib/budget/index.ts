@@ -11,5 +11,5 @@ export { type BudgetConfig, DEFAULT_MONTHLY_CALL_BUDGET, loadBudgetConfig } from
 export { isOrgQuotaCode, QUOTA_EXHAUSTED_CODE, QuotaExhausted, quotaExhaustedIn } from "./errors";
 export { callMeterFromConfig } from "./from-config";
 export { type CallMeter, type CallMeterOptions, createCallMeter, type MeterMetrics } from "./meter";
-export { budgetMetrics, functionName, recordQuotaWait } from "./metrics";
+export { functionName, recordQuotaWait } from "./metrics";
 export { chinaMonth, nextChinaMonthStart } from "./month";

@@ -369,6 +369,13 @@ export function loadSendLinkQueueConfig(env: Env = process.env): SendLinkQueueCo
   return finish(problems, () => ({ deadLetterQueueUrl: section.SEND_LINK_DLQ_URL }));
 }
 
+/** The archive intake only queues jobs: its queue's URL. */
+export function loadArchiveIntakeQueueConfig(env: Env = process.env): { queueUrl: string } {
+  const problems: string[] = [];
+  const section = parseSection(env, { ARCHIVE_QUEUE_URL: httpUrl }, problems);
+  return finish(problems, () => ({ queueUrl: section.ARCHIVE_QUEUE_URL }));
+}
+
 export interface ArchiveQueueConfig {
   /** The archive job queue: webhooks and events enqueue here; paused and deferred jobs return here. */
   queueUrl: string;

@@ -1,12 +1,6 @@
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
-import {
-  budgetMetrics,
-  callMeterFromConfig,
-  functionName,
-  loadBudgetConfig,
-  recordQuotaWait,
-} from "../budget";
+import { callMeterFromConfig, functionName, loadBudgetConfig, recordQuotaWait } from "../budget";
 import {
   type Env,
   loadArchiveConfig,
@@ -17,6 +11,7 @@ import {
 } from "../config";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
+import { metrics } from "../metrics";
 import { s3CheckpointStore } from "../transfer";
 import type { ArchiveEventDeps } from "./archive-events";
 
@@ -46,7 +41,7 @@ export async function createArchiveDeps(settings: ArchiveSettings): Promise<Arch
     logger,
     await callMeterFromConfig(settings.budget, {
       functionName: functionName("archive"),
-      metrics: budgetMetrics,
+      metrics,
     }),
   );
   const s3 = createS3Client();

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../aws";
-import { budgetMetrics, callMeterFromConfig, functionName } from "../budget";
+import { callMeterFromConfig, functionName } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
@@ -15,7 +15,7 @@ export { metrics };
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
   const meter = await callMeterFromConfig(settings.budget, {
     functionName: functionName("archive-schedule"),
-    metrics: budgetMetrics,
+    metrics,
   });
   const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
   const { schedule } = settings;

@@ -1,5 +1,5 @@
 import { createSqsClient } from "../aws";
-import { budgetMetrics, callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
+import { callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
 import {
   type Env,
   loadDingTalkConfig,
@@ -11,6 +11,7 @@ import {
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
+import { metrics } from "../metrics";
 import { webhookSettings } from "../webhooks/receive";
 import type { SendLinkEventDeps } from "./handle-event";
 import { sendLinkRecordingOutcome } from "./send-link";
@@ -38,7 +39,7 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
     logger,
     await callMeterFromConfig(settings.budget, {
       functionName: functionName("send-link"),
-      metrics: budgetMetrics,
+      metrics,
     }),
   );
   const { defaultUnionId, allowedUnionIds } = settings.dingtalk;
