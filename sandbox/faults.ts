@@ -29,6 +29,7 @@ const FAULT_KINDS = [
   "ignoreRange",
   "urlExpired",
   "stall",
+  "extraFields",
 ] as const satisfies readonly FaultKind[];
 
 const count = z.number().int().nonnegative();
@@ -44,6 +45,7 @@ export const faultRuleSchema = z.strictObject({
   message: z.string().optional(),
   urlIndex: count.optional(),
   afterEffect: z.boolean().optional(),
+  fields: z.record(z.string(), z.unknown()).optional(),
 });
 /** Validate one rule or an array of rules (admin endpoint, SANDBOX_FAULTS); errors name the bad field. */
 export function parseFaultRules(json: unknown): { rules: FaultRule[] } | { error: string } {
@@ -56,7 +58,7 @@ export function parseFaultRules(json: unknown): { rules: FaultRule[] } | { error
 
 /** Kinds that only make sense on the file host, and kinds that only make sense on the OpenAPI. */
 const FILE_HOST_ONLY = new Set<FaultKind>(["ignoreRange", "urlExpired"]);
-const API_ONLY = new Set<FaultKind>(["tokenExpired", "fileArchived"]);
+const API_ONLY = new Set<FaultKind>(["tokenExpired", "fileArchived", "extraFields"]);
 
 function applies(rule: FaultRule, api: SandboxApi, urlIndex: number | undefined): boolean {
   if (rule.api !== "*" && rule.api !== api) return false;
@@ -78,6 +80,8 @@ export interface FaultPlan {
   answer?: FaultRule;
   /** Misbehaviour while sending the body: dropConnection, truncate or stall. */
   body?: FaultRule;
+  /** Fields merged into a successful answer (extraFields). */
+  extraFields?: Record<string, unknown>;
   ignoreRange: boolean;
 }
 
@@ -120,6 +124,7 @@ export class FaultEngine {
     for (const rule of fired) {
       if (rule.kind === "latency") plan.latencyMs += rule.latencyMs ?? 0;
       else if (rule.kind === "ignoreRange") plan.ignoreRange = true;
+      else if (rule.kind === "extraFields") plan.extraFields = { ...plan.extraFields, ...rule.fields };
       else if (BODY_KINDS.has(rule.kind)) plan.body ??= rule;
       else plan.answer ??= rule;
     }

@@ -86,7 +86,8 @@ async function handleApi(state: SandboxState, req: IncomingMessage, res: ServerR
       throw new DingTalkError(400, "InvalidAuthentication", "不合法的access_token");
     }
     if (r.api !== "token") state.refresh();
-    const body = await r.handler({ req, url, params, state });
+    const answer = await r.handler({ req, url, params, state });
+    const body = plan.extraFields ? { ...(answer as object), ...plan.extraFields } : answer;
     // The call took effect; its answer is the fault's (DingTalk did the work, the answer failed).
     if (plan.answer) throw faultError(plan.answer);
     if (!plan.body) return sendJson(res, 200, body);

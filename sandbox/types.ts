@@ -44,7 +44,12 @@ export type FaultKind =
    * Send `afterBytes` bytes, then stall (no more bytes, socket open) for `latencyMs` (default: until the
    * client gives up). On an API call the call takes effect first (a send is recorded), then its answer stalls.
    */
-  | "stall";
+  | "stall"
+  /**
+   * API calls: the call takes effect and is answered 200 with `fields` merged into its answer, as a newer
+   * DingTalk adds fields a client did not expect.
+   */
+  | "extraFields";
 
 export interface FaultRule {
   /** Which API the rule applies to; "*" = every API call and the file host. */
@@ -66,6 +71,8 @@ export interface FaultRule {
    * answered, as when DingTalk did the work and its answer was lost or failed.
    */
   afterEffect?: boolean;
+  /** extraFields: what is merged into the answer. */
+  fields?: Record<string, unknown>;
 }
 
 export interface SandboxOptions {

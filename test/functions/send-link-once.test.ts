@@ -105,6 +105,28 @@ describe("real DingTalk ids", () => {
   });
 });
 
+describe("an answer with fields we did not expect", () => {
+  it("is a success: DingTalk's answer is stored and returned as it came, once", async () => {
+    const fields = { conversationFileVersion: 2, file: { id: fileId, newerField: ["x"] } };
+    sandbox.addFaults({ api: "sendLink", kind: "extraFields", fields });
+    const before = sandbox.sentLinks().length;
+    const id = `msg_${Math.random().toString(36).slice(2)}`;
+    const body = JSON.stringify(request());
+    const send = () =>
+      invoke<APIGatewayProxyStructuredResultV2>(
+        handler,
+        signedHttpEvent(WEBHOOK_SECRETS["send-link"], body, { id }),
+      );
+    const first = await send();
+    expect(first.statusCode).toBe(200);
+    expect(JSON.parse(first.body as string)).toEqual(fields);
+    // The redelivery is answered from the stored record: the same body, no second link.
+    const again = await send();
+    expect([again.statusCode, again.body]).toEqual([200, first.body]);
+    expect(sandbox.sentLinks().length - before).toBe(1);
+  });
+});
+
 const FAULTS: Array<[label: string, rule: FaultRule]> = [
   ["posts the link, then answers 500", { api: "sendLink", kind: "systemError", afterEffect: true }],
   ["posts the link, then stalls past the client's timeout", { api: "sendLink", kind: "stall" }],
