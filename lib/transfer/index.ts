@@ -33,7 +33,7 @@ export {
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,
 } from "./plan.js";
-export type { DownloadInfo, DownloadSource } from "./source.js";
+export type { DownloadSource, SignedDownload } from "./source.js";
 export { DEFAULT_CONCURRENCY, transferToS3 } from "./transfer.js";
 export type {
   BodyMode,
