@@ -6,7 +6,7 @@
 import { describe, TransferError } from "./errors.js";
 import { checkDownloadUrl, type HostPolicy } from "./hosts.js";
 
-/** Signed URLs and headers to download one file version (from DingTalk's `headerSignatureInfo`: the fields the engine uses). */
+/** Signed URLs and headers for one file version: the fields of DingTalk's `headerSignatureInfo` the engine uses. */
 export interface SignedDownload {
   resourceUrls: string[];
   headers: Record<string, string>;

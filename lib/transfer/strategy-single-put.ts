@@ -1,4 +1,4 @@
-/** Strategy for a file of at most one part: fetch it whole into memory (≤ part size), one PutObject with its CRC. */
+/** Strategy for a file of at most one part: fetch it whole into memory, one PutObject with its CRC. */
 import { withAttempts } from "./attempts.js";
 import { crcToBase64 } from "./checksum.js";
 import { readInto } from "./range-fetch.js";
