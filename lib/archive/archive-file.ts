@@ -12,7 +12,8 @@
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import type { ArchiveConfig, TransferConfig } from "../config";
-import type { Dentry, DingTalkClient, Logger } from "../dingtalk";
+import type { Dentry, DingTalkClient } from "../dingtalk";
+import type { Logger } from "../logging";
 import {
   type CheckpointStore,
   type ChecksumAlgorithm,
