@@ -1,7 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { enqueueArchiveJobOnce } from "../archive-worker/enqueue-once";
 import { createSqsClient } from "../aws";
-import { enqueue } from "../aws/queue";
-import { idempotentByKey } from "../idempotency";
 import { webhookSettings } from "../signatures/receive";
 import type { ArchiveIntakeSettings } from "./config";
 import type { ArchiveIntakeDeps } from "./handle";
@@ -13,14 +11,6 @@ export async function createArchiveIntakeDeps(settings: ArchiveIntakeSettings): 
     webhook: webhookSettings(settings.webhook),
     allowedUnionIds: settings.operators.allowedUnionIds,
     // Same scope as before the intake had its own function, so records written then still count.
-    enqueueOnce: idempotentByKey(
-      "archive-webhook",
-      async (request) => {
-        const jobId = randomUUID();
-        await enqueue(sqs, settings.queue.queueUrl, { ...request, jobId });
-        return { jobId };
-      },
-      settings.idempotency,
-    ),
+    enqueueOnce: enqueueArchiveJobOnce("archive-webhook", sqs, settings.queue.queueUrl, settings.idempotency),
   };
 }

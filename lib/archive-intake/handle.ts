@@ -6,6 +6,7 @@ import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
 import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
+import { dispatch } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 
 export interface ArchiveIntakeDeps {
@@ -22,6 +23,16 @@ export interface ArchiveIntakeDeps {
  * holds no S3 right.
  */
 export async function handleArchiveIntake(
+  event: unknown,
+  context: Context,
+  getDeps: () => Promise<ArchiveIntakeDeps>,
+): Promise<HttpResult> {
+  return dispatch(event, context, "archive-intake", {
+    http: (http) => intake(http, context, getDeps),
+  });
+}
+
+async function intake(
   event: HttpEvent,
   context: Context,
   getDeps: () => Promise<ArchiveIntakeDeps>,

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
@@ -7,9 +6,11 @@ import { enqueue } from "../aws/queue";
 import { quotaExhaustedIn } from "../budget/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
+import type { HttpResult } from "../http/api-gateway";
 import { logger } from "../logging";
 import { countMetricBy, recordFileArchived } from "../metrics";
-import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { unwrapMessageBody } from "../triggers/detect";
+import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
 import { type ArchiveJob, archiveJobSchema } from "./archive-job";
@@ -65,36 +66,32 @@ export async function handleArchiveEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<ArchiveEventDeps>,
-): Promise<SQSBatchResponse | ArchiveRunOutcome | { status: "requeued" | "dead-lettered"; reason?: string }> {
-  const trigger = detectTrigger(event);
-  if (trigger.kind === "http") {
+): Promise<
+  | SQSBatchResponse
+  | HttpResult
+  | ArchiveRunOutcome
+  | { status: "requeued" | "dead-lettered"; reason?: string }
+> {
+  const run = async ({ payload, id }: Delivery) => {
+    const deps = await getDeps();
+    return runJob(parseJob(payload), context, deps, id);
+  };
+  return dispatch(
+    event,
+    context,
+    "the archive worker",
+    {
+      sqs: async (sqs) => {
+        const deps = await getDeps();
+        return eachRecord(sqs, (record) => runRecord(record, context, deps));
+      },
+      eventbridge: run,
+      sns: run,
+      direct: run,
+    },
     // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
-    throw new AppError(
-      400,
-      "InvalidEvent",
-      "the archive worker takes queue jobs only; POST /webhooks/archive goes to archive-intake",
-    );
-  }
-  const deps = await getDeps();
-  switch (trigger.kind) {
-    case "sqs":
-      return processPartialResponse(
-        trigger.event,
-        (record: SQSRecord) => runRecord(record, context, deps),
-        new BatchProcessor(EventType.SQS),
-        { throwOnFullBatchFailure: false },
-      );
-    case "eventbridge":
-      return runJob(parseJob(trigger.event.detail), context, deps, trigger.event.id);
-    case "sns": {
-      const message = unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "");
-      return runJob(parseJob(message.payload), context, deps, trigger.event.Records[0]?.Sns?.MessageId);
-    }
-    case "direct": {
-      const message = unwrapEnvelope(trigger.event);
-      return runJob(parseJob(message.payload), context, deps, message.id);
-    }
-  }
+    "it takes queue jobs only; POST /webhooks/archive goes to archive-intake",
+  );
 }
 
 function parseJob(payload: unknown): ArchiveJob {

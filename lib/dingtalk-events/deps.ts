@@ -1,8 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { enqueueArchiveJobOnce } from "../archive-worker/enqueue-once";
 import { createSqsClient } from "../aws";
-import { enqueue } from "../aws/queue";
 import { secretReader } from "../config";
-import { idempotentByKey } from "../idempotency";
 import type { DingTalkEventsSettings } from "./config";
 import { callbackKeys } from "./crypto";
 import type { PushDeps } from "./handle";
@@ -24,15 +22,7 @@ export async function createDingTalkEventsDeps(settings: DingTalkEventsSettings)
   const sqs = createSqsClient();
   return {
     keys: { get: () => read(false), refresh: () => read(true) },
-    enqueueOnce: idempotentByKey(
-      "dingtalk-event",
-      async (request) => {
-        const jobId = randomUUID();
-        await enqueue(sqs, events.archiveQueueUrl, { ...request, jobId });
-        return { jobId };
-      },
-      settings.idempotency,
-    ),
+    enqueueOnce: enqueueArchiveJobOnce("dingtalk-event", sqs, events.archiveQueueUrl, settings.idempotency),
     maxSkewMs: events.maxSkewMs,
     allowedUnionIds: settings.operators.allowedUnionIds,
     maxBodyBytes: events.maxBodyBytes,

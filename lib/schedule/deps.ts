@@ -8,9 +8,6 @@ import type { ScheduleSettings } from "./config";
 import type { ScheduleEventDeps } from "./handle";
 import { dynamoScheduleState } from "./state";
 
-/** The container's one Metrics instance (lib/metrics.ts); the handler's middleware flushes it. */
-export { metrics };
-
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
   const meter = await callMeterFromConfig(settings.budget, {

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { enqueue } from "../aws/queue";
@@ -10,7 +9,8 @@ import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { countMetric, countMetricBy } from "../metrics";
 import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
-import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { unwrapMessageBody } from "../triggers/detect";
+import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
 import { parseOrThrow } from "../validation";
 import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
@@ -37,43 +37,32 @@ export async function handleSendLinkEvent(
   context: Context,
   getDeps: () => Promise<SendLinkEventDeps>,
 ): Promise<HttpResult | SQSBatchResponse | SendFileLinkResult> {
-  const trigger = detectTrigger(event);
-  if (trigger.kind === "http") {
-    // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
-    let deps: SendLinkEventDeps;
-    try {
-      deps = await getDeps();
-    } catch (error) {
-      return errorResponse(error, context.awsRequestId);
-    }
+  const ready = async () => {
+    const deps = await getDeps();
     deps.sendLinkOnce.registerLambdaContext(context);
-    return handleHttp(trigger.event, context, deps);
-  }
-  const deps = await getDeps();
-  deps.sendLinkOnce.registerLambdaContext(context);
-  switch (trigger.kind) {
-    case "sqs":
-      return processPartialResponse(
-        trigger.event,
-        (record: SQSRecord) => handleRecord(record, deps),
-        new BatchProcessor(EventType.SQS),
-        {
-          throwOnFullBatchFailure: false,
-        },
-      );
-    case "eventbridge":
-      return sendParsed(trigger.event.detail, trigger.event.id, deps);
-    case "sns":
-      return sendParsed(
-        unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "").payload,
-        trigger.event.Records[0]?.Sns?.MessageId ?? context.awsRequestId,
-        deps,
-      );
-    case "direct": {
-      const message = unwrapEnvelope(trigger.event);
-      return sendParsed(message.payload, message.id ?? context.awsRequestId, deps);
-    }
-  }
+    return deps;
+  };
+  const send = async ({ payload, id }: Delivery) =>
+    sendParsed(payload, id ?? context.awsRequestId, await ready());
+  return dispatch(event, context, "send-link", {
+    http: async (http) => {
+      // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
+      let deps: SendLinkEventDeps;
+      try {
+        deps = await ready();
+      } catch (error) {
+        return errorResponse(error, context.awsRequestId);
+      }
+      return handleHttp(http, context, deps);
+    },
+    sqs: async (sqs) => {
+      const deps = await ready();
+      return eachRecord(sqs, (record) => handleRecord(record, deps));
+    },
+    eventbridge: send,
+    sns: send,
+    direct: send,
+  });
 }
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
