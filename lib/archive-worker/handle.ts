@@ -4,8 +4,8 @@ import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
 import { enqueue } from "../aws/queue";
 import { quotaExhaustedIn } from "../budget/errors";
-import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
+import { dispositionOf } from "../failure";
 import type { HttpResult } from "../http/api-gateway";
 import { logger } from "../logging";
 import { countMetricBy, recordFileArchived } from "../metrics";
@@ -22,9 +22,6 @@ import {
   sqsDelaySeconds,
   waitingForQuota,
 } from "./requeue";
-
-/** First wait of a job DingTalk kept throttling; it doubles per attempt (requeue.ts). */
-const THROTTLED_RETRY_AFTER_MS = 60_000;
 
 /** How one archive run ended (archived, skipped, or paused for lack of time). */
 export type ArchiveRunOutcome = ArchiveResult;
@@ -164,27 +161,26 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     }
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (!isArchiveRetryLater(error)) countMetricBy("ArchiveFailures", "Code", error.code);
-    if (isArchiveRetryLater(error)) {
-      const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };
-      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+    const disposition = dispositionOf(error);
+    switch (disposition.kind) {
+      case "retryLater": {
+        // A counted attempt with a growing wait (requeue.ts): fileArchived, an IP ban, or DingTalk still
+        // throttling after the client's retries (a redelivery at once would be throttled again).
+        const later: Requeue = {
+          kind: "retry-later",
+          reason: disposition.reason,
+          retryAfterMs: Math.round(disposition.delaySeconds * 1000),
+        };
+        return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+      }
+      case "deadLetter":
+        await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
+        logger.error("archive failed permanently; job dead-lettered", { ...log, error: describe(error) });
+        return { status: "dead-lettered" as const, reason: disposition.reason };
+      case "retryNow":
+        logger.warn("archive failed; the queue will retry", { ...log, error: describe(error) });
+        throw new AppError(502, error.code, error.message, { requestId: error.requestId, cause: error });
     }
-    if (isThrottlingFailure(error.status, error.code)) {
-      // Still throttled after the client's retries: a counted attempt with a growing wait, not a
-      // redelivery at once (which would be throttled again, and reset nothing we count).
-      const later: Requeue = {
-        kind: "retry-later",
-        reason: error.code,
-        retryAfterMs: THROTTLED_RETRY_AFTER_MS,
-      };
-      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
-    }
-    if (!error.retryable) {
-      await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
-      logger.error("archive failed permanently; job dead-lettered", { ...log, error: describe(error) });
-      return { status: "dead-lettered" as const, reason: error.message };
-    }
-    logger.warn("archive failed; the queue will retry", { ...log, error: describe(error) });
-    throw new AppError(502, error.code, error.message, { requestId: error.requestId, cause: error });
   } finally {
     logger.removeKeys(["jobId"]);
   }

@@ -1,8 +1,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { enqueue } from "../aws/queue";
-import { CLIENT_CODES, type SendFileLinkResult } from "../dingtalk";
-import type { AppError } from "../errors";
+import type { SendFileLinkResult } from "../dingtalk";
+import { dispositionOf, failureOfAppError } from "../failure";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
@@ -94,28 +94,21 @@ async function handleRecord(
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
     countMetricBy("LinksFailed", "Code", appError.code);
-    if (isPermanent(appError) && deps.deadLetter) {
+    if (dispositionOf(failureOfAppError(appError)).kind === "deadLetter" && deps.deadLetter) {
       // Retrying cannot fix bad input or DingTalk's "no", and must not repeat a send of unknown outcome:
       // park it with its reason (a person decides) instead of spending quota.
       await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
       logger.warn("send-link message dead-lettered", { messageId: record.messageId, error: failure });
       return { status: "dead-lettered", reason: appError.message };
     }
+    // retryNow, or retryLater (throttled): this path has no delayed requeue; the queue redelivers the
+    // message after its visibility timeout.
     logger.warn("send-link message failed; the queue will retry", {
       messageId: record.messageId,
       error: failure,
     });
     throw appError;
   }
-}
-
-/**
- * 4xx answers are final (bad input, DingTalk's 403/404) except throttling and a still-running duplicate; so is
- * an unknown outcome (the link may be in the conversation: only a person can tell).
- */
-function isPermanent(error: AppError): boolean {
-  if (error.code === CLIENT_CODES.outcomeUnknown) return true;
-  return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 409;
 }
 
 async function sendParsed(
