@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { type ArchiveRequest, archiveRequestSchema } from "../archive-worker/archive-job";
+import { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";

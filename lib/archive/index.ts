@@ -4,10 +4,8 @@ export {
   type ArchiveDeps,
   type ArchivedResult,
   type ArchiveProgress,
-  type ArchiveRequest,
   type ArchiveResult,
   archiveFile,
-  archiveRequestSchema,
   type PausedResult,
   type SkippedResult,
 } from "./archive-file";
@@ -32,3 +30,4 @@ export {
   storedContentTypeFor,
 } from "./metadata";
 export { formatBytes, formatProgress } from "./progress";
+export { type ArchiveRequest, archiveRequestSchema } from "./request";
