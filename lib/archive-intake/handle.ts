@@ -1,12 +1,13 @@
 import type { Context } from "aws-lambda";
+import { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import { type ArchiveRequest, archiveRequestSchema } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
+import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
+import { triggerHandler } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 
 export interface ArchiveIntakeDeps {
   webhook: WebhookSettings;
@@ -21,7 +22,14 @@ export interface ArchiveIntakeDeps {
  * and answer 202 with its id. Nothing is archived here: the queue-only worker does that, and this function
  * holds no S3 right.
  */
-export async function handleArchiveIntake(
+export const handleArchiveIntake = triggerHandler(
+  "archive-intake",
+  (context, getDeps: () => Promise<ArchiveIntakeDeps>) => ({
+    http: (http: HttpEvent) => intake(http, context, getDeps),
+  }),
+);
+
+async function intake(
   event: HttpEvent,
   context: Context,
   getDeps: () => Promise<ArchiveIntakeDeps>,

@@ -1,5 +1,5 @@
 /** Archive one DingTalk file version into S3: skip-if-archived, key + metadata, resume from a checkpoint. */
-export { type ArchiveDeps, type ArchiveRequest, archiveFile, archiveRequestSchema } from "./archive-file";
+export { type ArchiveDeps, archiveFile } from "./archive-file";
 export {
   ARCHIVE_CODES,
   ArchiveError,
@@ -9,18 +9,10 @@ export {
   toArchiveError,
 } from "./errors";
 export { type ArchiveKeyInput, archiveKey, FALLBACK_NAME, S3_MAX_KEY_BYTES, safeName } from "./key";
-export {
-  asciiSafe,
-  contentTypeFor,
-  DEFAULT_CONTENT_TYPE,
-  META,
-  objectMetadata,
-  readMetadataValue,
-  S3_MAX_METADATA_BYTES,
-  type SourceFacts,
-  storedContentTypeFor,
-} from "./metadata";
+// The metadata an archived object carries (the rest of ./metadata is the archive's own business).
+export { META, objectMetadata, readMetadataValue } from "./metadata";
 export { formatBytes, formatProgress } from "./progress";
+export { type ArchiveRequest, archiveRequestSchema } from "./request";
 export type {
   ArchiveChecksum,
   ArchivedResult,

@@ -1,6 +1,6 @@
 /** What archiveFile returns (archived, skipped, paused), and how an engine result becomes one. */
 import type { HeadObjectCommandOutput } from "@aws-sdk/client-s3";
-import type { Logger } from "../dingtalk";
+import type { Logger } from "../logging";
 import type { ChecksumAlgorithm, CompletedTransfer, PausedTransfer, TransferProgress } from "../transfer";
 
 /** The engine's progress, plus what it is the progress of. */

@@ -7,10 +7,11 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
-import { CLIENT_CODES, type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
+import type { Logger } from "../logging";
+import { type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
+import { CLIENT_CODES, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { createTokenCache } from "./token";
 import {
   AccessTokenAnswerSchema,
@@ -33,17 +34,6 @@ import {
   SendFileLinkResultSchema,
   type Space,
 } from "./types";
-
-/**
- * The subset of a logger we use: a message and structured extras. Powertools' Logger and console both fit
- * (hence the rest parameter: Powertools types its extras as a list).
- */
-export interface Logger {
-  debug(message: string, ...extra: Record<string, unknown>[]): void;
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
 
 export interface DingTalkClientOptions {
   /** e.g. https://api.dingtalk.com, or the sandbox's URL. May include a path prefix. */

@@ -1,47 +1,17 @@
 import { createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
-import {
-  type Env,
-  loadDingTalkConfig,
-  loadIdempotencyConfig,
-  loadSections,
-  loadSendLinkQueueConfig,
-  loadWebhookConfig,
-} from "../config";
-import { dingTalkClientFromConfig } from "../dingtalk";
+import { meteredDingTalkClient } from "../budget/metered-client";
 import { idempotentByKey } from "../idempotency";
-import { logger } from "../logging";
-import { metrics } from "../metrics";
-import { webhookSettings } from "../webhooks/receive";
-import type { SendLinkEventDeps } from "./handle-event";
+import { webhookSettings } from "../signatures/receive";
+import type { SendLinkSettings } from "./config";
+import type { SendLinkEventDeps } from "./handle";
 import { sendLinkRecordingOutcome } from "./send-link";
-
-/** Everything send-link needs from the environment, validated at once (cold start). */
-export function loadSendLinkSettings(env: Env = process.env) {
-  return loadSections({
-    dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig("send-link", env),
-    idempotency: () => loadIdempotencyConfig(env),
-    queue: () => loadSendLinkQueueConfig(env),
-    budget: () => loadBudgetConfig(env),
-  });
-}
-
-export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
 
 /**
  * Build send-link's clients once per container. The secrets are not read here: the webhook secrets on every
  * request and the app secret on every token fetch, through the secrets cache, so they can rotate.
  */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(
-    settings.dingtalk,
-    logger,
-    await callMeterFromConfig(settings.budget, {
-      functionName: functionName("send-link"),
-      metrics,
-    }),
-  );
+  const dingtalk = await meteredDingTalkClient(settings, "send-link");
   const { defaultUnionId, allowedUnionIds } = settings.dingtalk;
   return {
     sendLinkOnce: idempotentByKey(
