@@ -8,7 +8,7 @@
  * Without a table, an explicitly set budget is a configuration error; the default one is then off (local
  * tools without DynamoDB), which the CLIs say on stderr.
  */
-import { ConfigError, type Env } from "../config/env";
+import { ConfigError, type Env } from "../config";
 
 export const DEFAULT_MONTHLY_CALL_BUDGET = 5000;
 

@@ -13,7 +13,7 @@
  * plus the DingTalk section (DINGTALK_*) and the archive section (ARCHIVE_BUCKET, ARCHIVE_PREFIX).
  */
 import { loadBudgetConfig } from "../budget/config";
-import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config/env";
+import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config";
 import { type ArchiveSource, parseSourcesJson, SourcesError } from "./sources";
 
 export interface ScheduleConfig {
