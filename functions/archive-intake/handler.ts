@@ -1,7 +1,8 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { createArchiveIntakeDeps, loadArchiveIntakeSettings } from "../../lib/archive-intake/deps";
+import { loadArchiveIntakeSettings } from "../../lib/archive-intake/config";
+import { createArchiveIntakeDeps } from "../../lib/archive-intake/deps";
 import { handleArchiveIntake } from "../../lib/archive-intake/handle";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";

@@ -6,7 +6,7 @@ import { logger } from "../../lib/logging";
 import { metricsMiddleware } from "../../lib/metrics";
 import { loadScheduleSettings } from "../../lib/schedule/config";
 import { createScheduleDeps } from "../../lib/schedule/deps";
-import { handleScheduleEvent } from "../../lib/schedule/handle-event";
+import { handleScheduleEvent } from "../../lib/schedule/handle";
 
 // Validated at cold start: a bad variable (ARCHIVE_SOURCES included) fails the init with a message naming it.
 const settings = loadScheduleSettings();

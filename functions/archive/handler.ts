@@ -1,8 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { createArchiveDeps, loadArchiveSettings } from "../../lib/jobs/archive-deps";
-import { handleArchiveEvent } from "../../lib/jobs/archive-events";
+import { loadArchiveSettings } from "../../lib/archive-worker/config";
+import { createArchiveDeps } from "../../lib/archive-worker/deps";
+import { handleArchiveEvent } from "../../lib/archive-worker/handle";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
 import { metricsMiddleware } from "../../lib/metrics";

@@ -1,8 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { createDingTalkEventsDeps, loadDingTalkEventsSettings } from "../../lib/dingtalk-events/deps";
-import { handleDingTalkEvent } from "../../lib/dingtalk-events/handle-push";
+import { loadDingTalkEventsSettings } from "../../lib/dingtalk-events/config";
+import { createDingTalkEventsDeps } from "../../lib/dingtalk-events/deps";
+import { handleDingTalkEvent } from "../../lib/dingtalk-events/handle";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
 import { metricsMiddleware } from "../../lib/metrics";

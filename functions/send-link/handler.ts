@@ -4,8 +4,9 @@ import type { Context } from "aws-lambda";
 import { lazy } from "../../lib/lazy";
 import { logger } from "../../lib/logging";
 import { metricsMiddleware } from "../../lib/metrics";
-import { createSendLinkDeps, loadSendLinkSettings } from "../../lib/send-link/deps";
-import { handleSendLinkEvent } from "../../lib/send-link/handle-event";
+import { loadSendLinkSettings } from "../../lib/send-link/config";
+import { createSendLinkDeps } from "../../lib/send-link/deps";
+import { handleSendLinkEvent } from "../../lib/send-link/handle";
 
 // Validated at cold start: a bad variable fails the init with a message naming it.
 const settings = loadSendLinkSettings();

@@ -1,30 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createSqsClient } from "../aws";
-import {
-  type Env,
-  loadArchiveIntakeQueueConfig,
-  loadIdempotencyConfig,
-  loadSections,
-  loadUnionIdPolicy,
-  loadWebhookConfig,
-} from "../config";
+import { enqueue } from "../aws/queue";
 import { idempotentByKey } from "../idempotency";
-import { enqueue } from "../jobs/queue";
-import { webhookSettings } from "../webhooks/receive";
+import { webhookSettings } from "../signatures/receive";
+import type { ArchiveIntakeSettings } from "./config";
 import type { ArchiveIntakeDeps } from "./handle";
-
-/** Everything the archive intake needs from the environment, validated at once (cold start). */
-export function loadArchiveIntakeSettings(env: Env = process.env) {
-  return loadSections({
-    webhook: () => loadWebhookConfig("archive", env),
-    // At least twice the webhook timestamp window (loadIdempotencyConfig checks), so a replay finds the record.
-    idempotency: () => loadIdempotencyConfig(env),
-    operators: () => loadUnionIdPolicy(env),
-    queue: () => loadArchiveIntakeQueueConfig(env),
-  });
-}
-
-export type ArchiveIntakeSettings = ReturnType<typeof loadArchiveIntakeSettings>;
 
 /** Build the intake's clients once per container (the webhook secrets are read per request, so they rotate). */
 export async function createArchiveIntakeDeps(settings: ArchiveIntakeSettings): Promise<ArchiveIntakeDeps> {

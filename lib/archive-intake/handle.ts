@@ -1,12 +1,12 @@
 import type { Context } from "aws-lambda";
+import { type ArchiveRequest, archiveRequestSchema } from "../archive-worker/archive-job";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import { type ArchiveRequest, archiveRequestSchema } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
+import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
 import { unionIdRefusal } from "../union-ids";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 
 export interface ArchiveIntakeDeps {
   webhook: WebhookSettings;

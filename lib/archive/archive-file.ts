@@ -23,11 +23,11 @@ import {
   transferToS3,
 } from "../transfer";
 import { copyArchived, findUnderOtherName, holdsVersion } from "./copy";
+import { dingTalkSource, probeSize } from "./dingtalk-source";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
 import { objectMetadata, storedContentTypeFor } from "./metadata";
 import type { ArchiveRequest, ListedFile } from "./request";
-import { dingTalkSource, probeSize } from "./source";
 
 export { type ArchiveRequest, archiveRequestSchema } from "./request";
 

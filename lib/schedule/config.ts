@@ -1,5 +1,5 @@
 /**
- * The schedule function's configuration, in the style of lib/config/env.ts (and through its loaders):
+ * The schedule function's configuration, in the style of lib/config (and through its loaders):
  *
  * - ARCHIVE_SOURCES        JSON array of {spaceId, parentId?, recursive?, unionId?}; optional when every
  *                          scheduled event brings its own `sources`.

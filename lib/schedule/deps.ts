@@ -5,7 +5,7 @@ import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
 import type { ScheduleSettings } from "./config";
-import type { ScheduleEventDeps } from "./handle-event";
+import type { ScheduleEventDeps } from "./handle";
 import { dynamoScheduleState } from "./state";
 
 /** The container's one Metrics instance (lib/metrics.ts); the handler's middleware flushes it. */

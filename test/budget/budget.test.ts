@@ -9,6 +9,9 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
+import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/archive-worker/handle";
+import { DEFAULT_REQUEUE_LIMITS } from "../../lib/archive-worker/requeue";
 import {
   budgetItemId,
   chinaMonth,
@@ -22,9 +25,6 @@ import {
 import type { ConfigError } from "../../lib/config";
 import { createDingTalkClient, DingTalkError } from "../../lib/dingtalk";
 import { toAppError } from "../../lib/http/errors";
-import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/jobs/archive-events";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
-import { DEFAULT_REQUEUE_LIMITS } from "../../lib/jobs/requeue";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
 import { startWorld, type World } from "../archive/helpers";
 import { sqsEvent } from "../support/handler-stack";

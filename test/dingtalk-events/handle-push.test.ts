@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { callbackKeys, callbackSignature, encryptMessage } from "../../lib/dingtalk-events/crypto";
-import { handleDingTalkEvent, type PushDeps } from "../../lib/dingtalk-events/handle-push";
+import { handleDingTalkEvent, type PushDeps } from "../../lib/dingtalk-events/handle";
 import { buildPush, openReply, storageEvent } from "../../sandbox/push";
 import { lambdaContext } from "../support/lambda";
 import { KEYS, memoryQueue, pushHttpEvent, withQuery } from "./helpers";

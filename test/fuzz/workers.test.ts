@@ -15,9 +15,9 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { ArchiveError } from "../../lib/archive";
+import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import { DingTalkError } from "../../lib/dingtalk";
 import { AppError } from "../../lib/errors";
-import { archiveJobSchema } from "../../lib/jobs/archive-job";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
 import {

@@ -7,7 +7,7 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import type { RunSummary } from "../../lib/schedule/run";
 import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "../support/lambda";

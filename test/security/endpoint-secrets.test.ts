@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import {
   errorOf,
   httpEvent,

@@ -15,7 +15,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush, storageEvent } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import {

@@ -9,7 +9,7 @@
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush, storageEvent } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import { runs } from "../fuzz/arbitraries";

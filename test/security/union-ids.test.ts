@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler, SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import {
   errorOf,
   httpEvent,

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import {
   LOCAL_BUCKET,
   LOCAL_QUEUES,

@@ -1,17 +1,17 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { enqueue } from "../aws/queue";
 import { CLIENT_CODES, type SendFileLinkResult } from "../dingtalk";
 import type { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
 import { countMetric, countMetricBy } from "../metrics";
+import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
 import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
 import { parseOrThrow } from "../validation";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
 export interface SendLinkEventDeps {

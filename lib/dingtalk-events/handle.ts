@@ -13,11 +13,11 @@
  * so DingTalk retries (after 10 s and 30 s) and the idempotency record makes the retry queue at most once.
  */
 import type { Context } from "aws-lambda";
+import type { ArchiveRequest } from "../archive-worker/archive-job";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
 import { detectTrigger } from "../triggers/detect";

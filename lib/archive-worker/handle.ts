@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { enqueue } from "../aws/queue";
 import { quotaExhaustedIn } from "../budget/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
@@ -12,7 +13,6 @@ import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/de
 import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
 import { type ArchiveJob, archiveJobSchema } from "./archive-job";
-import { enqueue } from "./queue";
 import {
   decideRequeue,
   formatDuration,
