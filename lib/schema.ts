@@ -7,9 +7,11 @@
  * Mini has no messages of its own: English is set here, so a message the code does not give is worded as
  * classic zod words it ("Unrecognized key: ...").
  */
-import * as z from "zod/mini";
+import { config } from "zod/mini";
 import en from "zod/v4/locales/en.js";
 
-z.config(en());
+config(en());
 
-export { z };
+// Import as a namespace (`import * as z from "./schema"`): esbuild drops what is not used. Exporting the
+// namespace as one object (`export { z }`) would keep all of zod in the bundle.
+export * from "zod/mini";

@@ -1,4 +1,4 @@
-import { z } from "../schema";
+import * as z from "../schema";
 import { type Env, hostList, httpUrl, keyPrefix, loadSection, wholeNumber } from "./section";
 
 /** Hosts DingTalk's signed download URLs point at (storage on Alibaba Cloud OSS behind DingTalk domains). */

@@ -1,5 +1,5 @@
 import { dingTalkId } from "../dingtalk/ids";
-import { z } from "../schema";
+import * as z from "../schema";
 import { type SecretSource, secretSource } from "./secret-source";
 import {
   collect,

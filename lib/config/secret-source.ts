@@ -1,4 +1,4 @@
-import { z } from "../schema";
+import * as z from "../schema";
 import { type Env, wholeNumber } from "./section";
 
 /** How long a secret read from SSM is reused before it is read again, by default (SECRETS_MAX_AGE_SECONDS). */

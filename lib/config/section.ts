@@ -1,4 +1,4 @@
-import { z } from "../schema";
+import * as z from "../schema";
 
 /**
  * Configuration from environment variables, validated once (at cold start) by section loaders: a handler
@@ -29,14 +29,17 @@ export const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
   z.transform((u: string) => u.replace(/\/+$/, "")),
 );
-/** A whole number in [min, max], given as text (or a number, in a stage file). */
-export const wholeNumber = (min: number, max: number) =>
+/**
+ * A whole number in [min, max], given as text (or a number, in a stage file). `message` replaces the three
+ * messages (not a number, not whole, out of range) by one, e.g. "must be a whole number from 5 to 600".
+ */
+export const wholeNumber = (min: number, max: number, message?: string) =>
   z.coerce
-    .number({ error: "must be a number" })
+    .number({ error: message ?? "must be a number" })
     .check(
-      z.int("must be a whole number"),
-      z.minimum(min, `must be at least ${min}`),
-      z.maximum(max, `must be at most ${max}`),
+      z.int(message ?? "must be a whole number"),
+      z.minimum(min, message ?? `must be at least ${min}`),
+      z.maximum(max, message ?? `must be at most ${max}`),
     );
 /** "true" or "false" (default false) as a boolean. */
 export const trueFalse = z.pipe(

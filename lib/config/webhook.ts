@@ -1,4 +1,4 @@
-import { z } from "../schema";
+import * as z from "../schema";
 import { optionalSecretSource, type SecretSource, secretSource } from "./secret-source";
 import { type Env, finish, loadSection, nonEmpty, parseSection, wholeNumber } from "./section";
 
