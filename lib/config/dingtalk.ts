@@ -3,6 +3,7 @@ import * as z from "../schema";
 import { type SecretSource, secretSource } from "./secret-source";
 import {
   collect,
+  commaList,
   type Env,
   finish,
   httpUrl,
@@ -46,16 +47,7 @@ const apiBaseUrl = httpUrl.check(
   }, "must be an https URL (plain http only for a loopback host: 127.0.0.0/8, ::1, localhost)"),
 );
 
-const unionIdList = z.pipe(
-  z.pipe(
-    z.string(),
-    z.transform((s: string) =>
-      s
-        .split(",")
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
-  ),
+const unionIdList = commaList(
   z
     .array(dingTalkId(), { error: "must be a comma-separated list of union ids" })
     .check(z.minLength(1, "must name at least one union id")),

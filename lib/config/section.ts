@@ -46,8 +46,8 @@ export const trueFalse = z.pipe(
   z._default(z.enum(["true", "false"], { error: "must be true or false" }), "false"),
   z.transform((value: "true" | "false") => value === "true"),
 );
-/** A comma-separated list, blanks dropped, each item checked by `item`. */
-export const commaList = <T extends z.core.$ZodType<unknown, string>>(item: T, params?: { error: string }) =>
+/** A comma-separated list, blanks dropped, checked by `list` (an array schema). */
+export const commaList = <T extends z.core.$ZodType<unknown, string[]>>(list: T) =>
   z.pipe(
     z.pipe(
       z.string(),
@@ -58,11 +58,13 @@ export const commaList = <T extends z.core.$ZodType<unknown, string>>(item: T, p
           .filter(Boolean),
       ),
     ),
-    z.array(item, params),
+    list,
   );
 /** Host[:port] or *.suffix patterns, comma-separated. */
 export const hostList = commaList(
-  z.string().check(z.regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/i, "must be a host[:port] or *.suffix list")),
+  z.array(
+    z.string().check(z.regex(/^(\*\.)?[a-z0-9.-]+(:\d+)?$/i, "must be a host[:port] or *.suffix list")),
+  ),
 );
 /** A key prefix: empty or ending in "/", never climbing out (ARCHIVE_PREFIX, a stage's archivePrefix). */
 export const keyPrefix = z.pipe(
