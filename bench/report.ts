@@ -131,7 +131,7 @@ export function coldStartTable(cold: ColdStart): string {
     // Results written before the per-function NODE_OPTIONS had one flag for all (importMsSourceMaps).
     const old = fn as typeof fn & { importMsSourceMaps?: number };
     lines.push(
-      `| ${fn.name}${fn.http ? " (HTTP)" : ""} (\`${fn.handler}\`) | ${fn.nodeOptions ?? cold.nodeOptions} | ${kib(fn.mjsBytes)} (${kib(fn.totalBytes)}) | ${kib(fn.zipBytes)} | ${fn.error ? `failed: ${fn.error}` : f(fn.importMs)} | ${f(fn.importMsDeployed ?? old.importMsSourceMaps)} | ${f(fn.firstUseMs)} | ${parts(fn.largest)} | ${parts(fn.largestDeferred)} |`,
+      `| ${fn.name}${fn.http ? " (HTTP)" : ""} (\`${fn.handler}\`) | ${(fn.nodeOptions ?? cold.nodeOptions) || "none"} | ${kib(fn.mjsBytes)} (${kib(fn.totalBytes)}) | ${kib(fn.zipBytes)} | ${fn.error ? `failed: ${fn.error}` : f(fn.importMs)} | ${f(fn.importMsDeployed ?? old.importMsSourceMaps)} | ${f(fn.firstUseMs)} | ${parts(fn.largest)} | ${parts(fn.largestDeferred)} |`,
     );
   }
   lines.push(
