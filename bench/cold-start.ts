@@ -1,15 +1,17 @@
 /**
  * Cold start: each function of serverless.yml bundled as serverless-esbuild bundles it (bench/bundle.ts),
- * its size (.mjs, and the zip of .mjs + .map as `serverless package` ships it), and the time to import its
- * handler in a fresh Node process — against the time a fresh process takes to load the official DingTalk
- * SDK's storage client (`@alicloud/dingtalk/dist/storage_1_0/client`, as test/sandbox/sdk.test.ts loads it).
+ * its size (what loads at import, everything it can load, and the zip of its files as `serverless package`
+ * ships them), and the time to import its handler in a fresh Node process — against the time a fresh
+ * process takes to load the official DingTalk SDK's storage client (`@alicloud/dingtalk/dist/storage_1_0/client`,
+ * as test/sandbox/sdk.test.ts loads it).
  *
  * Times are measured inside the child around the import()/require() (process start-up is the same for
- * both). Runs are interleaved across functions and the SDK. Handlers are imported twice over: plain, and
- * with the deployed NODE_OPTIONS (`--enable-source-maps`, from serverless.yml's provider environment).
+ * both). Runs are interleaved across functions and the SDK. Each handler is imported three ways: plain; with
+ * the NODE_OPTIONS serverless.yml deploys it with (the function's own, else the provider's); and, with those
+ * options, followed by every chunk it defers to first use (what its first invocation adds on top).
  */
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import JSZip from "jszip";
 import { bundle, largestInputs } from "./bundle.js";
@@ -19,13 +21,24 @@ import { ROOT } from "./services.js";
 export interface FunctionColdStart {
   name: string;
   handler: string;
+  /** It answers HTTP (an httpApi event): its cold start is added to a caller's wait. */
+  http: boolean;
+  /** The NODE_OPTIONS it is deployed with. */
+  nodeOptions: string;
+  /** The code loaded at import: the entry and the chunks it imports statically (no maps). */
   mjsBytes: number;
+  /** All its code, chunks loaded on first use included (no maps). */
+  totalBytes: number;
   zipBytes: number;
-  /** What most of the bundle is made of. */
+  /** What most of the code loaded at import is made of. */
   largest: Array<{ name: string; bytes: number }>;
-  /** Median ms to import the bundled handler, without and with --enable-source-maps. */
+  /** What most of the deferred chunks are made of. */
+  largestDeferred: Array<{ name: string; bytes: number }>;
+  /** Median ms to import the bundled handler: plain, and with its deployed NODE_OPTIONS. */
   importMs: number | undefined;
-  importMsSourceMaps: number | undefined;
+  importMsDeployed: number | undefined;
+  /** Median ms to import it and then every deferred chunk, with its deployed NODE_OPTIONS. */
+  firstUseMs: number | undefined;
   runs: number;
   error?: string;
 }
@@ -36,6 +49,7 @@ export interface ColdStart {
   sdkStorageMs: number | undefined;
   sdkError?: string;
   runs: number;
+  /** The provider's NODE_OPTIONS (functions may set their own). */
   nodeOptions: string;
 }
 
@@ -68,27 +82,53 @@ export const HANDLER_ENV: Record<string, string> = {
   DINGTALK_EVENT_AES_KEY: "a".repeat(43),
 };
 
-/** The functions of serverless.yml: name and handler (`functions/x/handler.handler`). */
-export async function serverlessFunctions(): Promise<Array<{ name: string; entry: string }>> {
-  const text = await readFile(join(ROOT, "serverless.yml"), "utf8");
-  const out: Array<{ name: string; entry: string }> = [];
-  let name = "";
-  for (const line of text.split("\n")) {
-    const fn = /^ {2}([A-Za-z0-9-]+):\s*$/.exec(line);
-    if (fn) name = fn[1] as string;
-    const h = /^ {4}handler:\s*(\S+)\.[A-Za-z_$][\w$]*\s*$/.exec(line);
-    if (h && name) out.push({ name, entry: `${h[1]}.ts` });
-  }
-  return out;
+export interface ServerlessFunction {
+  name: string;
+  /** `functions/x/handler.ts` */
+  entry: string;
+  /** The NODE_OPTIONS it is deployed with: its own environment's, else the provider's. */
+  nodeOptions: string;
+  http: boolean;
 }
 
-/** The NODE_OPTIONS serverless.yml gives every function. */
-async function deployedNodeOptions(): Promise<string> {
+/** The provider's NODE_OPTIONS in serverless.yml. */
+export async function providerNodeOptions(): Promise<string> {
   const text = await readFile(join(ROOT, "serverless.yml"), "utf8");
-  return /^ {4}NODE_OPTIONS:\s*(.+)$/m.exec(text)?.[1]?.trim() ?? "";
+  const provider = text.slice(text.search(/^provider:/m));
+  return /^ {4}NODE_OPTIONS:\s*(.+)$/m.exec(provider)?.[1]?.trim() ?? "";
+}
+
+/** The functions of serverless.yml: name, handler, NODE_OPTIONS and whether an httpApi event reaches it. */
+export async function serverlessFunctions(): Promise<ServerlessFunction[]> {
+  const text = await readFile(join(ROOT, "serverless.yml"), "utf8");
+  const defaults = await providerNodeOptions();
+  const out: ServerlessFunction[] = [];
+  const section = text
+    .slice(text.search(/^functions:/m))
+    .split("\n")
+    .slice(1);
+  let current: ServerlessFunction | undefined;
+  for (const line of section) {
+    if (/^\S/.test(line)) break; // the next top-level key
+    const fn = /^ {2}([A-Za-z0-9-]+):\s*$/.exec(line);
+    if (fn) {
+      current = { name: fn[1] as string, entry: "", nodeOptions: defaults, http: false };
+      out.push(current);
+      continue;
+    }
+    if (!current) continue;
+    const h = /^ {4}handler:\s*(\S+)\.[A-Za-z_$][\w$]*\s*$/.exec(line);
+    if (h) current.entry = `${h[1]}.ts`;
+    const o = /^ {6}NODE_OPTIONS:\s*(.+)$/.exec(line);
+    if (o) current.nodeOptions = (o[1] as string).trim();
+    if (/^ {6}- httpApi:/.test(line)) current.http = true;
+  }
+  return out.filter((f) => f.entry !== "");
 }
 
 const IMPORT = `const t = performance.now(); await import(process.env.BENCH_TARGET); const ms = performance.now() - t; console.log(JSON.stringify({ ms }));`;
+/** The handler, then each chunk it defers to first use (BENCH_DEFERRED, newline-separated file URLs). */
+const IMPORT_ALL = `const t = performance.now(); await import(process.env.BENCH_TARGET); for (const c of (process.env.BENCH_DEFERRED ?? "").split("\\n").filter(Boolean)) await import(c); const ms = performance.now() - t; console.log(JSON.stringify({ ms }));`;
 const REQUIRE = `const { createRequire } = require("node:module"); const t = performance.now(); createRequire(process.env.BENCH_BASE)(process.env.BENCH_TARGET); const ms = performance.now() - t; console.log(JSON.stringify({ ms }));`;
 
 async function timeOnce(args: string[], env: Record<string, string>): Promise<number> {
@@ -107,53 +147,59 @@ export async function measureColdStart(
   log: (line: string) => void,
 ): Promise<ColdStart> {
   const fns = await serverlessFunctions();
-  const nodeOptions = await deployedNodeOptions();
+  const nodeOptions = await providerNodeOptions();
   log(`cold start: bundling ${fns.map((f) => f.name).join(", ")}`);
-  const { outputs: built, metafile } = await bundle(
+  const { builds } = await bundle(
     fns.map((f) => f.entry),
     outdir,
   );
   const results: FunctionColdStart[] = [];
   for (const f of fns) {
-    const file = built[f.entry] as string;
+    const built = builds[f.entry];
+    if (!built) throw new Error(`no build for ${f.entry}`);
+    // The zip serverless-esbuild makes: every file of the function's build, paths relative to the build root.
     const zip = new JSZip();
-    zip.file(f.entry.replace(/\.ts$/, ".mjs"), await readFile(file));
-    zip.file(f.entry.replace(/\.ts$/, ".mjs.map"), await readFile(`${file}.map`));
+    for (const file of built.files) zip.file(relative(outdir, file), await readFile(file));
     const zipped = await zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" });
     results.push({
       name: f.name,
       handler: f.entry,
-      mjsBytes: (await stat(file)).size,
+      http: f.http,
+      nodeOptions: f.nodeOptions,
+      mjsBytes: built.initialBytes,
+      totalBytes: built.totalBytes,
       zipBytes: zipped.length,
-      largest: largestInputs(metafile, f.entry.replace(/\.ts$/, ".mjs")),
+      largest: largestInputs(built, built.initialFiles),
+      largestDeferred: largestInputs(built, built.deferredFiles),
       importMs: undefined,
-      importMsSourceMaps: undefined,
+      importMsDeployed: undefined,
+      firstUseMs: undefined,
       runs,
     });
   }
   const plain = new Map<string, number[]>(fns.map((f) => [f.name, []]));
-  const mapped = new Map<string, number[]>(fns.map((f) => [f.name, []]));
+  const deployed = new Map<string, number[]>(fns.map((f) => [f.name, []]));
+  const firstUse = new Map<string, number[]>(fns.map((f) => [f.name, []]));
   const sdk: number[] = [];
   let sdkError: string | undefined;
   log(
-    `cold start: ${runs} fresh-process imports of each handler (plain and ${nodeOptions || "no NODE_OPTIONS"}) and loads of the SDK client`,
+    `cold start: ${runs} fresh-process imports of each handler (plain, with its deployed NODE_OPTIONS, and with its deferred chunks) and loads of the SDK client`,
   );
   for (let i = 0; i < runs; i++) {
     for (const [index, f] of fns.entries()) {
       const r = results[index] as FunctionColdStart;
-      if (r.error) continue;
-      const target = pathToFileURL(built[f.entry] as string).href;
+      const built = builds[f.entry];
+      if (r.error || !built) continue;
+      const env = { ...HANDLER_ENV, BENCH_TARGET: pathToFileURL(built.file).href };
+      // As Lambda passes them: in the environment.
+      const withOptions = f.nodeOptions ? { ...env, NODE_OPTIONS: f.nodeOptions } : env;
       try {
-        plain
-          .get(f.name)
-          ?.push(
-            await timeOnce(["--input-type=module", "-e", IMPORT], { ...HANDLER_ENV, BENCH_TARGET: target }),
-          );
-        const flags = nodeOptions ? nodeOptions.split(/\s+/) : [];
-        mapped.get(f.name)?.push(
-          await timeOnce([...flags, "--input-type=module", "-e", IMPORT], {
-            ...HANDLER_ENV,
-            BENCH_TARGET: target,
+        plain.get(f.name)?.push(await timeOnce(["--input-type=module", "-e", IMPORT], env));
+        deployed.get(f.name)?.push(await timeOnce(["--input-type=module", "-e", IMPORT], withOptions));
+        firstUse.get(f.name)?.push(
+          await timeOnce(["--input-type=module", "-e", IMPORT_ALL], {
+            ...withOptions,
+            BENCH_DEFERRED: built.deferredFiles.map((file) => pathToFileURL(file).href).join("\n"),
           }),
         );
       } catch (err) {
@@ -174,8 +220,12 @@ export async function measureColdStart(
     }
   }
   for (const r of results) {
-    r.importMs = median(plain.get(r.name) ?? []);
-    r.importMsSourceMaps = median(mapped.get(r.name) ?? []);
+    // Without NODE_OPTIONS the two imports are the same run twice: both medians take all the samples.
+    const same = r.nodeOptions === "";
+    const both = [...(plain.get(r.name) ?? []), ...(deployed.get(r.name) ?? [])];
+    r.importMs = median(same ? both : (plain.get(r.name) ?? []));
+    r.importMsDeployed = median(same ? both : (deployed.get(r.name) ?? []));
+    r.firstUseMs = median(firstUse.get(r.name) ?? []);
   }
   return {
     functions: results,

@@ -6,6 +6,7 @@
  * file: it runs against the sandbox and the emulators with the defaults.
  */
 import { z } from "zod";
+import { wholeNumber } from "../lib/config";
 import { parseSources, SourcesError } from "../lib/schedule/sources";
 
 /** The stage run by `npm start` / serverless-offline: settings from the local environment, no file. */
@@ -13,12 +14,6 @@ export const LOCAL_STAGE = "local";
 
 const text = z.string().trim();
 const required = text.min(1, "must not be empty");
-const wholeNumber = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
 const hostList = z
   .union([text, z.array(text)])
   .transform((hosts) => (Array.isArray(hosts) ? hosts.join(",") : hosts));
@@ -60,29 +55,29 @@ const stageFileSchema = z
       .default("cron(0 18 * * ? *)"),
     archiveScheduleEnabled: z.boolean().default(true),
     downloadAllowedHosts: hostList.default("*.dingtalk.com,*.aliyuncs.com"),
-    transferPartSize: wholeNumber(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024).default(8 * 1024 * 1024),
-    transferConcurrency: wholeNumber(1, 32).default(8),
+    transferPartSize: z._default(wholeNumber(5 * 1024 * 1024, 5 * 1024 * 1024 * 1024), 8 * 1024 * 1024),
+    transferConcurrency: z._default(wholeNumber(1, 32), 8),
     logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]).default("INFO"),
     /** HTTP API throttling of the webhook routes: steady requests per second and burst. */
-    httpRateLimit: wholeNumber(1, 10_000).default(20),
-    httpBurstLimit: wholeNumber(1, 5_000).default(40),
+    httpRateLimit: z._default(wholeNumber(1, 10_000), 20),
+    httpBurstLimit: z._default(wholeNumber(1, 5_000), 40),
     /** How long a secret read from SSM is reused before it is read again (rotation takes effect within it). */
-    secretsMaxAgeSeconds: wholeNumber(0, 3600).default(300),
+    secretsMaxAgeSeconds: z._default(wholeNumber(0, 3600), 300),
     /** Ask DingTalk for download URLs on Alibaba Cloud's internal network (deployments inside it only). */
     dingtalkPreferIntranet: z.boolean().default(false),
     /** DingTalk's monthly API quota as a budget: metered calls per China-time month; 0 = none. */
-    dingtalkMonthlyCallBudget: wholeNumber(0, 100_000_000).default(5000),
+    dingtalkMonthlyCallBudget: z._default(wholeNumber(0, 100_000_000), 5000),
     /** Of the budget, calls only send-link may use; default 10 % of it. */
-    dingtalkMonthlyCallBudgetSendLinkReserve: wholeNumber(0, 100_000_000).optional(),
+    dingtalkMonthlyCallBudgetSendLinkReserve: z.optional(wholeNumber(0, 100_000_000)),
     /** A requeued archive job ends in the dead-letter queue after this many failed attempts, or this age. */
-    archiveMaxAttempts: wholeNumber(1, 100).default(10),
-    archiveMaxAgeHours: wholeNumber(1, 24 * 30).default(48),
+    archiveMaxAttempts: z._default(wholeNumber(1, 100), 10),
+    archiveMaxAgeHours: z._default(wholeNumber(1, 24 * 30), 48),
     /** Scheduled runs list in full (reconciliation) at least this often; between, only what changed. */
-    archiveFullListingDays: wholeNumber(0, 365).default(7),
+    archiveFullListingDays: z._default(wholeNumber(0, 365), 7),
     /** Oldest queued archive job (seconds) before its alarm fires. */
-    archiveQueueAgeAlarmSeconds: wholeNumber(60, 1_209_600).default(3600),
+    archiveQueueAgeAlarmSeconds: z._default(wholeNumber(60, 1_209_600), 3600),
     /** Oldest queued send-link request (seconds) before its alarm fires. */
-    sendLinkQueueAgeAlarmSeconds: wholeNumber(60, 1_209_600).default(600),
+    sendLinkQueueAgeAlarmSeconds: z._default(wholeNumber(60, 1_209_600), 600),
   })
   .strict();
 

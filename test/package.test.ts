@@ -37,6 +37,16 @@ afterAll(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
+/** Every file of a function's zip under `dir` (a handler imports its chunks from beside it). */
+async function unzip(zip: JSZip, dir: string): Promise<string> {
+  for (const file of Object.values(zip.files)) {
+    if (file.dir) continue;
+    await mkdir(dirname(join(dir, file.name)), { recursive: true });
+    await writeFile(join(dir, file.name), await file.async("nodebuffer"));
+  }
+  return dir;
+}
+
 const resourcesOfType = (type: string) =>
   Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 
@@ -51,11 +61,8 @@ describe("serverless package", () => {
 
   it("bundles a send-link handler that loads on Node 24 and validates its configuration", async () => {
     const zip = await JSZip.loadAsync(await readFile(join(outDir, "sendLink.zip")));
-    const entry = zip.file("functions/send-link/handler.mjs");
-    expect(entry).not.toBeNull();
-    const extracted = join(outDir, "unzipped", "functions/send-link/handler.mjs");
-    await mkdir(dirname(extracted), { recursive: true });
-    await writeFile(extracted, await (entry as JSZip.JSZipObject).async("nodebuffer"));
+    expect(zip.file("functions/send-link/handler.mjs")).not.toBeNull();
+    const extracted = join(await unzip(zip, join(outDir, "unzipped")), "functions/send-link/handler.mjs");
 
     const load = `import(${JSON.stringify(extracted)}).then((m) => console.log(typeof m.handler), (e) => { console.error(e.message); process.exit(1); })`;
     const env = {
@@ -106,9 +113,12 @@ describe("serverless package", () => {
       const handlers = zip.file(/handler\.mjs$/);
       expect(handlers, name).toHaveLength(1);
       const handler = handlers[0] as JSZip.JSZipObject;
-      const extracted = join(outDir, "all", name, handler.name);
-      await mkdir(dirname(extracted), { recursive: true });
-      await writeFile(extracted, await handler.async("nodebuffer"));
+      // Its chunks (code loaded on first use) ship with it, and no other function's.
+      const folder = dirname(handler.name);
+      for (const file of Object.keys(zip.files).filter((f) => !zip.files[f]?.dir)) {
+        expect(file.startsWith(`${folder}/`), `${name}: ${file}`).toBe(true);
+      }
+      const extracted = join(await unzip(zip, join(outDir, "all", name)), handler.name);
       const load = `import(${JSON.stringify(extracted)}).then((m) => console.log(typeof m.handler), (e) => { console.error(e.message); process.exit(1); })`;
       const loaded = await run(process.execPath, ["--input-type=module", "-e", load], { env, cwd: outDir });
       expect(loaded.stdout.trim(), name).toBe("function");

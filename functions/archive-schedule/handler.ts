@@ -1,7 +1,5 @@
 import { lambdaHandler } from "../../lib/lambda-handler";
 import { loadScheduleSettings } from "../../lib/schedule/config";
-import { createScheduleDeps } from "../../lib/schedule/deps";
-import { handleScheduleEvent } from "../../lib/schedule/handle";
 
 /**
  * archive-schedule: incremental archive runs over whole spaces and folders. Started by an EventBridge
@@ -10,6 +8,11 @@ import { handleScheduleEvent } from "../../lib/schedule/handle";
  */
 export const handler = lambdaHandler({
   loadSettings: loadScheduleSettings,
-  createDeps: createScheduleDeps,
-  handle: handleScheduleEvent,
+  load: async () => {
+    const [{ createScheduleDeps }, { handleScheduleEvent }] = await Promise.all([
+      import("../../lib/schedule/deps"),
+      import("../../lib/schedule/handle"),
+    ]);
+    return { createDeps: createScheduleDeps, handle: handleScheduleEvent };
+  },
 });

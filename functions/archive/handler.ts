@@ -1,6 +1,4 @@
 import { loadArchiveSettings } from "../../lib/archive-worker/config";
-import { createArchiveDeps } from "../../lib/archive-worker/deps";
-import { handleArchiveEvent } from "../../lib/archive-worker/handle";
 import { lambdaHandler } from "../../lib/lambda-handler";
 
 /**
@@ -9,6 +7,11 @@ import { lambdaHandler } from "../../lib/lambda-handler";
  */
 export const handler = lambdaHandler({
   loadSettings: loadArchiveSettings,
-  createDeps: createArchiveDeps,
-  handle: handleArchiveEvent,
+  load: async () => {
+    const [{ createArchiveDeps }, { handleArchiveEvent }] = await Promise.all([
+      import("../../lib/archive-worker/deps"),
+      import("../../lib/archive-worker/handle"),
+    ]);
+    return { createDeps: createArchiveDeps, handle: handleArchiveEvent };
+  },
 });

@@ -1,6 +1,4 @@
 import { loadDingTalkEventsSettings } from "../../lib/dingtalk-events/config";
-import { createDingTalkEventsDeps } from "../../lib/dingtalk-events/deps";
-import { handleDingTalkEvent } from "../../lib/dingtalk-events/handle";
 import { lambdaHandler } from "../../lib/lambda-handler";
 
 /**
@@ -9,6 +7,11 @@ import { lambdaHandler } from "../../lib/lambda-handler";
  */
 export const handler = lambdaHandler({
   loadSettings: loadDingTalkEventsSettings,
-  createDeps: createDingTalkEventsDeps,
-  handle: handleDingTalkEvent,
+  load: async () => {
+    const [{ createDingTalkEventsDeps }, { handleDingTalkEvent }] = await Promise.all([
+      import("../../lib/dingtalk-events/deps"),
+      import("../../lib/dingtalk-events/handle"),
+    ]);
+    return { createDeps: createDingTalkEventsDeps, handle: handleDingTalkEvent };
+  },
 });

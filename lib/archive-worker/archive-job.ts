@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { archiveRequestSchema, listedFileSchema } from "../archive/request";
+import * as z from "../schema";
 import { attemptHistorySchema } from "./requeue";
 
 /**
@@ -8,13 +8,13 @@ import { attemptHistorySchema } from "./requeue";
  * trigger — webhook, queue, bus, DingTalk event, schedule — becomes this. A requeued job also carries its
  * attempt history and, for a wait longer than SQS's 15-minute delay, when it may run again (requeue.ts).
  */
-export const archiveJobSchema = archiveRequestSchema.extend({
-  jobId: z.string().min(1).max(128).optional(),
-  attempts: attemptHistorySchema.optional(),
+export const archiveJobSchema = z.extend(archiveRequestSchema, {
+  jobId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  attempts: z.optional(attemptHistorySchema),
   /** Not before this time (ms since the epoch). */
-  notBefore: z.number().int().nonnegative().optional(),
+  notBefore: z.optional(z.number().check(z.int(), z.nonnegative())),
   /** From a scheduled run's listing: the worker skips getDentry (one metered call per file, not two). */
-  listed: listedFileSchema.optional(),
+  listed: z.optional(listedFileSchema),
 });
 
-export type ArchiveJob = z.infer<typeof archiveJobSchema>;
+export type ArchiveJob = z.output<typeof archiveJobSchema>;

@@ -16,8 +16,8 @@
  * SQS delays a message by at most 15 minutes, so a longer wait is carried as `notBefore`: a job received
  * early goes back for the rest of its wait without calling DingTalk (handled in handle.ts).
  */
-import { z } from "zod";
 import { MAX_DELAY_SECONDS } from "../aws/queue";
+import * as z from "../schema";
 
 export interface RequeueLimits {
   /** Failed attempts in all, the first included: the one that reaches it dead-letters the job. */
@@ -39,25 +39,25 @@ const RECENT_ENTRIES = 5;
 
 export const attemptHistorySchema = z.strictObject({
   /** When the job first ran, ms since the epoch. */
-  firstAt: z.number().int().nonnegative(),
+  firstAt: z.number().check(z.int(), z.nonnegative()),
   /** Failed attempts so far (each counted requeue, and the one that dead-lettered the job). */
-  failed: z.number().int().nonnegative(),
+  failed: z.number().check(z.int(), z.nonnegative()),
   /** Pauses that moved the transfer forward. */
-  continued: z.number().int().nonnegative(),
+  continued: z.number().check(z.int(), z.nonnegative()),
   /** Parts done at the last pause: the next pause must do more to be a continuation. */
-  partsDone: z.number().int().nonnegative().optional(),
+  partsDone: z.optional(z.number().check(z.int(), z.nonnegative())),
   recent: z
     .array(
       z.strictObject({
-        at: z.string().max(40),
-        reason: z.string().max(200),
+        at: z.string().check(z.maxLength(40)),
+        reason: z.string().check(z.maxLength(200)),
         counted: z.boolean(),
       }),
     )
-    .max(RECENT_ENTRIES),
+    .check(z.maxLength(RECENT_ENTRIES)),
 });
 
-export type AttemptHistory = z.infer<typeof attemptHistorySchema>;
+export type AttemptHistory = z.output<typeof attemptHistorySchema>;
 
 /** Why a job goes back to the queue. */
 export type Requeue =

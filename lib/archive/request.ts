@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { dingTalkId, fileVersion } from "../dingtalk/ids";
+import * as z from "../schema";
 
 /**
  * What to archive: one DingTalk file, optionally one version of it, as whom. A module of its own so that
@@ -8,12 +8,12 @@ import { dingTalkId, fileVersion } from "../dingtalk/ids";
 export const archiveRequestSchema = z.strictObject({
   spaceId: dingTalkId(),
   dentryId: dingTalkId(),
-  unionId: dingTalkId().optional(),
+  unionId: z.optional(dingTalkId()),
   /** A specific DingTalk version; default the current one. */
-  version: fileVersion.optional(),
+  version: z.optional(fileVersion),
 });
 
-export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
+export type ArchiveRequest = z.output<typeof archiveRequestSchema>;
 
 /**
  * What a listing already said about the file (a scheduled run puts it in the job), so the worker need not
@@ -21,10 +21,10 @@ export type ArchiveRequest = z.infer<typeof archiveRequestSchema>;
  */
 export const listedFileSchema = z.strictObject({
   version: fileVersion,
-  name: z.string().min(1).max(1024),
-  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  modifiedTime: z.string().max(64).optional(),
-  creatorId: z.string().max(256).optional(),
+  name: z.string().check(z.minLength(1), z.maxLength(1024)),
+  size: z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  modifiedTime: z.optional(z.string().check(z.maxLength(64))),
+  creatorId: z.optional(z.string().check(z.maxLength(256))),
 });
 
-export type ListedFile = z.infer<typeof listedFileSchema>;
+export type ListedFile = z.output<typeof listedFileSchema>;

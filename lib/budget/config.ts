@@ -1,5 +1,5 @@
 /**
- * The budget's configuration, in the style of lib/config/env.ts:
+ * The budget's configuration, in the style of lib/config:
  * - DINGTALK_MONTHLY_CALL_BUDGET: metered DingTalk calls per China-time month for this deployment, all
  *   functions and CLIs together. Default 5,000 (half of the free edition's 10,000, which every app of the org
  *   shares); 0 = no budget (calls are still counted and reported).
@@ -8,7 +8,7 @@
  * Without a table, an explicitly set budget is a configuration error; the default one is then off (local
  * tools without DynamoDB), which the CLIs say on stderr.
  */
-import { ConfigError, type Env } from "../config/env";
+import { ConfigError, type Env } from "../config";
 
 export const DEFAULT_MONTHLY_CALL_BUDGET = 5000;
 

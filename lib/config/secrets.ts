@@ -1,4 +1,4 @@
-import type { SecretSource } from "./env";
+import type { SecretSource } from "./secret-source";
 
 /**
  * A secret as the functions use it: read through a bounded cache on every use, so a rotated value reaches a

@@ -1,17 +1,23 @@
-import { z } from "zod";
 import {
   ConfigError,
   type Env,
+  finish,
+  httpUrl,
   loadIdempotencyConfig,
   loadSections,
   loadUnionIdPolicy,
+  nonEmpty,
+  parseSection,
   type SecretSource,
   secretSource,
+  trueFalse,
+  wholeNumber,
 } from "../config";
 import { parseSourcesJson, SourcesError } from "../schedule/sources";
+import * as z from "../schema";
 
 /**
- * The dingtalk-events function's own section of configuration, in the style of lib/config/env.ts: every
+ * The dingtalk-events function's own section of configuration, in the style of lib/config: every
  * problem reported at once naming the variable, secret values never echoed.
  */
 export interface DingTalkEventsConfig {
@@ -42,30 +48,16 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const ENCODING_AES_KEY = /^[A-Za-z0-9+/]{43}$/;
 
 const shape = {
-  DINGTALK_APP_KEY: z.string().trim().min(1, "must not be empty"),
-  DINGTALK_EVENT_OWNER_KEY: z.string().trim().min(1, "must not be empty").optional(),
-  ARCHIVE_QUEUE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-  DINGTALK_EVENT_MAX_SKEW_SECONDS: z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(30, "must be at least 30")
-    .max(3600, "must be at most 3600")
-    .default(DEFAULT_MAX_SKEW_SECONDS),
-  DINGTALK_EVENTS_ARCHIVE_ALL: z
-    .enum(["true", "false"], { error: "must be true or false" })
-    .default("false")
-    .transform((value) => value === "true"),
+  DINGTALK_APP_KEY: nonEmpty,
+  DINGTALK_EVENT_OWNER_KEY: z.optional(nonEmpty),
+  ARCHIVE_QUEUE_URL: httpUrl,
+  DINGTALK_EVENT_MAX_SKEW_SECONDS: z._default(wholeNumber(30, 3600), DEFAULT_MAX_SKEW_SECONDS),
+  DINGTALK_EVENTS_ARCHIVE_ALL: trueFalse,
 };
 
 export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEventsConfig {
   const problems: string[] = [];
-  const parsed = z.object(shape).safeParse(env);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const variable = String(issue.path[0]);
-      problems.push(`${variable} ${env[variable] === undefined ? "is required" : issue.message}`);
-    }
-  }
+  const section = parseSection(env, shape, problems);
   const token = secretSource(env, "DINGTALK_EVENT_TOKEN", problems);
   const aesKey = secretSource(env, "DINGTALK_EVENT_AES_KEY", problems);
   // A key given as a value is checked now; one read from AWS is checked when it is read (callbackKeys).
@@ -87,17 +79,15 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
       problems.push(...error.problems);
     }
   }
-  if (problems.length > 0 || !parsed.success || !token || !aesKey) throw new ConfigError(problems);
-  const section = parsed.data;
-  return {
-    token,
-    aesKey,
+  return finish(problems, () => ({
+    token: token as SecretSource,
+    aesKey: aesKey as SecretSource,
     ownerKey: section.DINGTALK_EVENT_OWNER_KEY ?? section.DINGTALK_APP_KEY,
     archiveQueueUrl: section.ARCHIVE_QUEUE_URL,
     maxSkewMs: section.DINGTALK_EVENT_MAX_SKEW_SECONDS * 1000,
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     archiveSpaces: section.DINGTALK_EVENTS_ARCHIVE_ALL ? undefined : archiveSpaces,
-  };
+  }));
 }
 
 /** Everything the dingtalk-events function needs from the environment, validated at once (cold start). */

@@ -7,9 +7,9 @@
  * and the URL check DingTalk sends when the callback is saved is {"EventType": "check_url"}.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { type ArchiveJob, archiveJobSchema } from "../archive-worker/archive-job";
 import { dingTalkId } from "../dingtalk/ids";
+import * as z from "../schema";
 
 export type PushedEvent =
   | { kind: "check_url" }
@@ -23,14 +23,17 @@ export type PushedEvent =
 /** The events that mean "this file has (new) content": exactly an archive request. */
 export const ARCHIVE_EVENT_TYPES = new Set(["storage_dentry_create", "storage_dentry_update"]);
 
-const idLike = z.union([z.string().min(1), z.number()]).transform(String);
+const idLike = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.number()]),
+  z.transform((id: string | number) => String(id)),
+);
 
 const storageEventSchema = z.object({
-  eventId: idLike.optional(),
-  BizId: idLike.optional(),
+  eventId: z.optional(idLike),
+  BizId: z.optional(idLike),
   spaceId: dingTalkId(),
   dentryId: dingTalkId(),
-  unionId: dingTalkId().optional(),
+  unionId: z.optional(dingTalkId()),
   type: z.string({ error: "is required" }),
 });
 

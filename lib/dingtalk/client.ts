@@ -6,8 +6,8 @@
  * Create it once at module scope in a Lambda, so its access token survives warm invocations.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { z } from "zod";
 import type { Logger } from "../logging";
+import type * as z from "../schema";
 import { type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
@@ -177,7 +177,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
     },
   });
 
-  function call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+  function call<S extends z.ZodMiniType>(spec: CallSpec<S>): Promise<z.output<S>> {
     return callDingTalk(spec, {
       http,
       tokens,

@@ -7,7 +7,7 @@
  * path (`urlPathSegment`) or of an S3 key (`keySegment`); both check the id again, as ids also come from
  * DingTalk's own answers.
  */
-import { z } from "zod";
+import * as z from "../schema";
 
 /** Real ids are under 100 characters; the cap keeps a hostile one out of keys, logs and URLs. */
 export const MAX_ID_LENGTH = 256;
@@ -37,19 +37,23 @@ export function idProblem(value: unknown): string | undefined {
 export function dingTalkId() {
   return z
     .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-    .trim()
-    .superRefine((id, ctx) => {
-      const problem = idProblem(id);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    });
+    .check(
+      z.trim(),
+      z.superRefine((id: string, ctx) => {
+        const problem = idProblem(id);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    );
 }
 
 /** A DingTalk file version number (a dentry's `version`), in any request we accept. */
 export const fileVersion = z
   .number({ error: "must be a number" })
-  .int("must be a whole number")
-  .positive("must be positive")
-  .max(Number.MAX_SAFE_INTEGER, "is too large");
+  .check(
+    z.int("must be a whole number"),
+    z.positive("must be positive"),
+    z.maximum(Number.MAX_SAFE_INTEGER, "is too large"),
+  );
 
 function checkPathId(what: string, name: string, value: string): void {
   const problem = idProblem(value);

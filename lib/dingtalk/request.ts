@@ -9,8 +9,8 @@
  * URL building, JSON bodies, per-attempt and body-read timeouts, and error bodies read for us.
  */
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
-import type { z } from "zod";
 import type { Logger } from "../logging";
+import type * as z from "../schema";
 import {
   type DingTalkApi,
   type DingTalkError,
@@ -27,7 +27,7 @@ import type { TokenCache } from "./token";
 export const ACCESS_TOKEN_HEADER = "x-acs-dingtalk-access-token";
 const REQUEST_ID_HEADER = "x-acs-request-id";
 
-export interface CallSpec<S extends z.ZodType> {
+export interface CallSpec<S extends z.ZodMiniType> {
   api: DingTalkApi;
   method: "get" | "post";
   /** Relative to the base URL, segments already encoded, e.g. "v1.0/storage/spaces/s1/dentries". */
@@ -95,7 +95,7 @@ export function createHttp(options: {
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: DingTalkError };
 
 /** Make the call, retrying by the policy; resolves with the validated answer or rejects with DingTalkError. */
-export async function callDingTalk<S extends z.ZodType>(
+export async function callDingTalk<S extends z.ZodMiniType>(
   spec: CallSpec<S>,
   deps: CallDeps,
 ): Promise<z.output<S>> {
@@ -143,7 +143,7 @@ export async function callDingTalk<S extends z.ZodType>(
   }
 }
 
-async function attemptOnce<S extends z.ZodType>(
+async function attemptOnce<S extends z.ZodMiniType>(
   spec: CallSpec<S>,
   token: string | undefined,
   deps: CallDeps,
@@ -260,7 +260,7 @@ function parseBody(text: string): unknown {
   }
 }
 
-function interpretSuccess<S extends z.ZodType>(
+function interpretSuccess<S extends z.ZodMiniType>(
   spec: CallSpec<S>,
   text: string,
   status: number,

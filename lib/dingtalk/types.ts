@@ -6,12 +6,15 @@
  * on a field (ids, names, a file's size, download URLs and headers), so a malformed answer fails here with
  * a message naming the field instead of deep inside the transfer engine.
  */
-import { z } from "zod";
+import * as z from "../schema";
 
 // ── building blocks ─────────────────────────────────────────────────────────────────────────────────
 
 /** Ids are documented as strings; accept numbers too (DingTalk ids are numeric strings) and normalise. */
-const id = z.union([z.string().min(1), z.number()]).transform(String);
+const id = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.number()]),
+  z.transform((value: string | number) => String(value)),
+);
 
 /**
  * A Java `Long` in DingTalk's docs: a JSON number, or a numeric string from some gateways. Either way it must
@@ -19,8 +22,11 @@ const id = z.union([z.string().min(1), z.number()]).transform(String);
  * DingTalk meant.
  */
 const long = z.union([
-  z.number().int().nonnegative(),
-  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int("must be at most 2^53-1")),
+  z.number().check(z.int(), z.nonnegative()),
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)),
+    z.number().check(z.int("must be at most 2^53-1")),
+  ),
 ]);
 
 /**
@@ -28,14 +34,17 @@ const long = z.union([
  * so that DingTalk adding a value does not break listings.
  */
 function openEnum<const T extends string>(_values: readonly T[]) {
-  return z.string() as z.ZodType<T | (string & {})>;
+  return z.string() as unknown as z.ZodMiniType<T | (string & {})>;
 }
 
 /** FILE | FOLDER. The send-link reference example answers lowercase ("file"), so normalise the case. */
-const dentryType = z
-  .string()
-  .transform((value) => value.toUpperCase())
-  .pipe(z.enum(["FILE", "FOLDER"]));
+const dentryType = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value: string) => value.toUpperCase()),
+  ),
+  z.enum(["FILE", "FOLDER"]),
+);
 
 export const DENTRY_STATUSES = ["NORMAL", "DELETED", "EXPIRED"] as const;
 export type DentryStatus = (typeof DENTRY_STATUSES)[number];
@@ -44,58 +53,62 @@ export type DentryType = z.output<typeof dentryType>;
 export const REGIONS = ["ZHANGJIAKOU", "SHENZHEN", "SHANGHAI", "SINGAPORE", "UNKNOWN"] as const;
 export type Region = (typeof REGIONS)[number];
 
+const optionalString = z.optional(z.string());
+
 // ── dentries (files and folders) ────────────────────────────────────────────────────────────────────
 
 const appPropertyValue = z.object({
-  name: z.string().optional(),
-  value: z.string().optional(),
+  name: optionalString,
+  value: optionalString,
   /** PUBLIC | PRIVATE */
-  visibility: z.string().optional(),
+  visibility: optionalString,
 });
 
 export const DentrySchema = z
   .object({
     id,
-    spaceId: id.optional(),
+    spaceId: z.optional(id),
     /** "0" is the space root. */
-    parentId: id.optional(),
+    parentId: z.optional(id),
     type: dentryType,
-    name: z.string().min(1),
+    name: z.string().check(z.minLength(1)),
     /** Bytes. Folders have none; files must have one (the transfer plans ranges from it). */
-    size: long.optional(),
-    path: z.string().optional(),
+    size: z.optional(long),
+    path: optionalString,
     /** Increments on every change: use it, not the minute-precision times, to detect change. */
-    version: long.optional(),
-    status: openEnum(DENTRY_STATUSES).optional(),
-    extension: z.string().optional(),
+    version: z.optional(long),
+    status: z.optional(openEnum(DENTRY_STATUSES)),
+    extension: optionalString,
     /** e.g. DOCUMENT, IMAGE (seen in listings). */
-    category: z.string().optional(),
-    creatorId: z.string().optional(),
-    modifierId: z.string().optional(),
+    category: optionalString,
+    creatorId: optionalString,
+    modifierId: optionalString,
     /** ISO 8601 at minute precision, e.g. 2022-07-29T14:55Z. */
-    createTime: z.string().optional(),
-    modifiedTime: z.string().optional(),
-    properties: z.object({ readOnly: z.boolean().optional() }).optional(),
-    appProperties: z.record(z.string(), z.array(appPropertyValue)).optional(),
-    uuid: z.string().optional(),
-    partitionType: openEnum(["PUBLIC_OSS_PARTITION", "MINI_OSS_PARTITION"]).optional(),
-    storageDriver: openEnum(["DINGTALK", "UNKNOWN"]).optional(),
-    thumbnail: z
-      .object({ width: z.number().optional(), height: z.number().optional(), url: z.string().optional() })
-      .optional(),
+    createTime: optionalString,
+    modifiedTime: optionalString,
+    properties: z.optional(z.object({ readOnly: z.optional(z.boolean()) })),
+    appProperties: z.optional(z.record(z.string(), z.array(appPropertyValue))),
+    uuid: optionalString,
+    partitionType: z.optional(openEnum(["PUBLIC_OSS_PARTITION", "MINI_OSS_PARTITION"])),
+    storageDriver: z.optional(openEnum(["DINGTALK", "UNKNOWN"])),
+    thumbnail: z.optional(
+      z.object({ width: z.optional(z.number()), height: z.optional(z.number()), url: optionalString }),
+    ),
   })
-  .superRefine((dentry, ctx) => {
-    if (dentry.type === "FILE" && dentry.size === undefined) {
-      ctx.addIssue({ code: "custom", path: ["size"], message: "a FILE must have a size" });
-    }
-  });
+  .check(
+    z.superRefine((dentry, ctx) => {
+      if (dentry.type === "FILE" && dentry.size === undefined) {
+        ctx.addIssue({ code: "custom", path: ["size"], message: "a FILE must have a size" });
+      }
+    }),
+  );
 export type Dentry = z.output<typeof DentrySchema>;
 
 export const DentryPageSchema = z.object({
   /** Omitted by some deployments for an empty folder. */
-  dentries: z.array(DentrySchema).default([]),
+  dentries: z._default(z.array(DentrySchema), []),
   /** Non-empty = more pages. */
-  nextToken: z.string().optional(),
+  nextToken: optionalString,
 });
 export type DentryPage = z.output<typeof DentryPageSchema>;
 
@@ -146,17 +159,17 @@ export const SendFileLinkResultSchema = z.custom<SendFileLinkResult>(
 /** Signed URLs and headers: secrets. Never log them or put them in an error message. */
 export const HeaderSignatureInfoSchema = z.object({
   /** In order of preference: try the next one when one fails. */
-  resourceUrls: z.array(z.url()).min(1),
+  resourceUrls: z.array(z.url()).check(z.minLength(1)),
   /** Send every one unchanged with the GET (adding Range is safe). */
   headers: z.record(z.string(), z.string()),
   /**
    * Lifetime of the URLs and headers, seconds (900 in the docs). 0 or absent: unknown, so the URLs are
    * refreshed when the file host says they expired (a 403), not ahead of time.
    */
-  expirationSeconds: z.number().int().nonnegative().optional(),
-  region: openEnum(REGIONS).optional(),
+  expirationSeconds: z.optional(z.number().check(z.int(), z.nonnegative())),
+  region: z.optional(openEnum(REGIONS)),
   /** Documented as "no use case at present, ignore". */
-  internalResourceUrls: z.array(z.string()).optional(),
+  internalResourceUrls: z.optional(z.array(z.string())),
 });
 export type HeaderSignatureInfo = z.output<typeof HeaderSignatureInfoSchema>;
 
@@ -172,69 +185,64 @@ export interface DownloadInfo {
  * The answer as it comes. Another protocol passes here, so the client can fail it with its own code
  * (UnsupportedDownloadProtocol) rather than as a malformed answer; HEADER_SIGNATURE needs its info.
  */
-export const DownloadInfoAnswerSchema = z
-  .object({
+export const DownloadInfoAnswerSchema = z.pipe(
+  z.object({
     protocol: z.string(),
-    headerSignatureInfo: z.unknown().optional(),
-  })
-  .transform((answer, ctx) => {
+    headerSignatureInfo: z.optional(z.unknown()),
+  }),
+  z.transform((answer: { protocol: string; headerSignatureInfo?: unknown }, ctx) => {
     if (answer.protocol !== DOWNLOAD_PROTOCOL)
       return { protocol: answer.protocol, headerSignatureInfo: undefined };
     const info = HeaderSignatureInfoSchema.safeParse(answer.headerSignatureInfo);
     if (!info.success) {
       for (const issue of info.error.issues) {
-        ctx.addIssue({
+        ctx.issues.push({
           code: "custom",
           path: ["headerSignatureInfo", ...issue.path],
           message: issue.message,
+          input: answer.headerSignatureInfo,
         });
       }
       return z.NEVER;
     }
     return { protocol: answer.protocol, headerSignatureInfo: info.data };
-  });
+  }),
+);
 
 // ── space ──────────────────────────────────────────────────────────────────────────────────────────
 
+const quota = z.object({
+  max: z.optional(long),
+  used: z.optional(long),
+  reserved: z.optional(long),
+  type: optionalString,
+});
+
 export const SpaceSchema = z.object({
   id,
-  name: z.string().optional(),
+  name: optionalString,
   /** Bytes. */
-  quota: long.optional(),
-  usedQuota: long.optional(),
-  corpId: z.string().optional(),
-  appId: z.string().optional(),
-  ownerType: z.string().optional(),
-  ownerId: z.string().optional(),
-  scene: z.string().optional(),
-  sceneId: z.string().optional(),
-  status: z.string().optional(),
-  creatorId: z.string().optional(),
-  modifierId: z.string().optional(),
-  createTime: z.string().optional(),
-  modifiedTime: z.string().optional(),
-  capabilities: z
-    .object({
-      canRecordRecentFile: z.boolean().optional(),
-      canRename: z.boolean().optional(),
-      canSearch: z.boolean().optional(),
-    })
-    .optional(),
-  partitions: z
-    .array(
-      z.object({
-        partitionType: z.string().optional(),
-        quota: z
-          .object({
-            max: long.optional(),
-            used: long.optional(),
-            reserved: long.optional(),
-            type: z.string().optional(),
-          })
-          .optional(),
-      }),
-    )
-    .optional(),
+  quota: z.optional(long),
+  usedQuota: z.optional(long),
+  corpId: optionalString,
+  appId: optionalString,
+  ownerType: optionalString,
+  ownerId: optionalString,
+  scene: optionalString,
+  sceneId: optionalString,
+  status: optionalString,
+  creatorId: optionalString,
+  modifierId: optionalString,
+  createTime: optionalString,
+  modifiedTime: optionalString,
+  capabilities: z.optional(
+    z.object({
+      canRecordRecentFile: z.optional(z.boolean()),
+      canRename: z.optional(z.boolean()),
+      canSearch: z.optional(z.boolean()),
+    }),
+  ),
+  partitions: z.optional(z.array(z.object({ partitionType: optionalString, quota: z.optional(quota) }))),
 });
 export type Space = z.output<typeof SpaceSchema>;
 
@@ -243,9 +251,9 @@ export const GetSpaceAnswerSchema = z.object({ space: SpaceSchema });
 // ── access token ───────────────────────────────────────────────────────────────────────────────────
 
 export const AccessTokenAnswerSchema = z.object({
-  accessToken: z.string().min(1),
+  accessToken: z.string().check(z.minLength(1)),
   /** Seconds (7200 in production). */
-  expireIn: z.number().int().positive(),
+  expireIn: z.number().check(z.int(), z.positive()),
 });
 
 // ── request inputs ─────────────────────────────────────────────────────────────────────────────────

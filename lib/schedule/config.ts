@@ -1,5 +1,5 @@
 /**
- * The schedule function's configuration, in the style of lib/config/env.ts (and through its loaders):
+ * The schedule function's configuration, in the style of lib/config (and through its loaders):
  *
  * - ARCHIVE_SOURCES        JSON array of {spaceId, parentId?, recursive?, unionId?}; optional when every
  *                          scheduled event brings its own `sources`.
@@ -13,7 +13,18 @@
  * plus the DingTalk section (DINGTALK_*) and the archive section (ARCHIVE_BUCKET, ARCHIVE_PREFIX).
  */
 import { loadBudgetConfig } from "../budget/config";
-import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../config/env";
+import {
+  ConfigError,
+  type Env,
+  finish,
+  httpUrl,
+  loadArchiveConfig,
+  loadDingTalkConfig,
+  loadSections,
+  parseSection,
+  wholeNumber,
+} from "../config";
+import * as z from "../schema";
 import { type ArchiveSource, parseSourcesJson, SourcesError } from "./sources";
 
 export interface ScheduleConfig {
@@ -31,34 +42,22 @@ const DEFAULT_FULL_LISTING_DAYS = 7;
 
 export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
   const problems: string[] = [];
-  const url = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) {
-      problems.push(`${name} is required`);
-      return "";
-    }
-    if (!/^https?:\/\/[^/\s]+/.test(value))
-      problems.push(`${name} must be an http(s) URL (got ${JSON.stringify(value.slice(0, 80))})`);
-    return value.replace(/\/+$/, "");
-  };
-  const archiveQueueUrl = url("ARCHIVE_QUEUE_URL");
-  const scanQueueUrl = url("ARCHIVE_SCAN_QUEUE_URL");
-
-  const marginText = env.ARCHIVE_SCAN_STOP_MARGIN_SECONDS?.trim();
-  const stopMarginSeconds = marginText ? Number(marginText) : DEFAULT_STOP_MARGIN_SECONDS;
-  if (!Number.isInteger(stopMarginSeconds) || stopMarginSeconds < 5 || stopMarginSeconds > 600) {
-    problems.push(
-      `ARCHIVE_SCAN_STOP_MARGIN_SECONDS must be a whole number from 5 to 600 (got ${JSON.stringify(marginText)})`,
-    );
-  }
-
-  const daysText = env.ARCHIVE_FULL_LISTING_DAYS?.trim();
-  const fullListingEveryDays = daysText ? Number(daysText) : DEFAULT_FULL_LISTING_DAYS;
-  if (!Number.isInteger(fullListingEveryDays) || fullListingEveryDays < 0 || fullListingEveryDays > 365) {
-    problems.push(
-      `ARCHIVE_FULL_LISTING_DAYS must be a whole number from 0 to 365 (got ${JSON.stringify(daysText)})`,
-    );
-  }
+  const section = parseSection(
+    env,
+    {
+      ARCHIVE_QUEUE_URL: httpUrl,
+      ARCHIVE_SCAN_QUEUE_URL: httpUrl,
+      ARCHIVE_SCAN_STOP_MARGIN_SECONDS: z._default(
+        wholeNumber(5, 600, "must be a whole number from 5 to 600"),
+        DEFAULT_STOP_MARGIN_SECONDS,
+      ),
+      ARCHIVE_FULL_LISTING_DAYS: z._default(
+        wholeNumber(0, 365, "must be a whole number from 0 to 365"),
+        DEFAULT_FULL_LISTING_DAYS,
+      ),
+    },
+    problems,
+  );
 
   let sources: ArchiveSource[] = [];
   const text = env.ARCHIVE_SOURCES?.trim();
@@ -70,8 +69,13 @@ export function loadScheduleConfig(env: Env = process.env): ScheduleConfig {
       problems.push(...error.problems);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { sources, archiveQueueUrl, scanQueueUrl, stopMarginSeconds, fullListingEveryDays };
+  return finish(problems, () => ({
+    sources,
+    archiveQueueUrl: section.ARCHIVE_QUEUE_URL,
+    scanQueueUrl: section.ARCHIVE_SCAN_QUEUE_URL,
+    stopMarginSeconds: section.ARCHIVE_SCAN_STOP_MARGIN_SECONDS,
+    fullListingEveryDays: section.ARCHIVE_FULL_LISTING_DAYS,
+  }));
 }
 
 /** Everything the schedule function needs from the environment, validated at once (cold start). */

@@ -7,8 +7,8 @@
  * `pending` is a stack (the last entry is listed next); an entry with a `nextToken` is a folder listed part
  * way, to be continued from that page.
  */
-import { z } from "zod";
 import { dingTalkId } from "../dingtalk/ids";
+import * as z from "../schema";
 import type { ArchiveSource } from "./sources";
 
 /** Tells a scan message from anything else on the queue (and from an archive job). */
@@ -18,19 +18,19 @@ export const folderTaskSchema = z.strictObject({
   spaceId: dingTalkId(),
   parentId: dingTalkId(),
   /** Omitted = true (kept short: a cursor may hold thousands of folders). */
-  recursive: z.boolean().optional(),
-  unionId: dingTalkId().optional(),
+  recursive: z.optional(z.boolean()),
+  unionId: z.optional(dingTalkId()),
   /** DingTalk's token for the folder's next page. */
-  nextToken: z.string().min(1).max(4096).optional(),
+  nextToken: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
   /**
    * An incremental task: the whole space listed flat, newest modified first (listAll DESC), stopping at the
    * first entry modified before `since` (ISO). `parentId` is then "0".
    */
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: z.optional(z.iso.datetime({ offset: true })),
 });
 export type FolderTask = z.output<typeof folderTaskSchema>;
 
-const count = z.number().int().nonnegative();
+const count = z.number().check(z.int(), z.nonnegative());
 
 export const scanCountersSchema = z.strictObject({
   /** Pages listed = DingTalk listDentries calls. */
@@ -54,23 +54,24 @@ export type ScanCounters = z.output<typeof scanCountersSchema>;
 
 export const scanCursorSchema = z.strictObject({
   kind: z.literal(SCAN_MESSAGE_KIND),
-  runId: z.string().min(1).max(64),
+  runId: z.string().check(z.minLength(1), z.maxLength(64)),
   /** ISO time the run started. */
-  startedAt: z.string().min(1),
+  startedAt: z.string().check(z.minLength(1)),
   /** Invocations this run has used so far. */
-  invocation: z.number().int().positive(),
+  invocation: z.number().check(z.int(), z.positive()),
   /** Failed attempts in a row (DingTalk unavailable after the client's retries); reset by progress. */
-  attempts: z.number().int().nonnegative().optional(),
+  attempts: z.optional(z.number().check(z.int(), z.nonnegative())),
   pending: z.array(folderTaskSchema),
   /** Counters of the whole run up to this cursor. */
   totals: scanCountersSchema,
   /** The spaces this run covers as a whole, to record when it completes (for the next incremental run). */
-  spaces: z
-    .array(z.strictObject({ spaceId: dingTalkId(), unionId: dingTalkId().optional(), full: z.boolean() }))
-    .max(100)
-    .optional(),
+  spaces: z.optional(
+    z
+      .array(z.strictObject({ spaceId: dingTalkId(), unionId: z.optional(dingTalkId()), full: z.boolean() }))
+      .check(z.maxLength(100)),
+  ),
   /** One of several parallel parts of a split run: its completion is not the run's. */
-  branch: z.boolean().optional(),
+  branch: z.optional(z.boolean()),
 });
 export type ScanCursor = z.output<typeof scanCursorSchema>;
 

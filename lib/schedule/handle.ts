@@ -9,7 +9,7 @@
  * Any other trigger (SNS, HTTP) is refused as every function refuses one (lib/triggers/dispatch.ts).
  */
 import type { SQSEvent } from "aws-lambda";
-import { ConfigError } from "../config/env";
+import { ConfigError } from "../config";
 import { invalidInput } from "../errors";
 import { unwrapMessageBody } from "../triggers/detect";
 import { type Delivery, eachRecord, triggerHandler } from "../triggers/dispatch";

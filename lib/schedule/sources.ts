@@ -3,8 +3,8 @@
  * Given as ARCHIVE_SOURCES (a JSON array) or in the schedule's event, validated here with messages naming
  * the bad entry and field, e.g. `ARCHIVE_SOURCES[1].spaceId is required`.
  */
-import { z } from "zod";
 import { dingTalkId } from "../dingtalk/ids";
+import * as z from "../schema";
 
 /** A source list longer than this is a configuration mistake (and would bloat the continuation message). */
 export const MAX_SOURCES = 100;
@@ -12,18 +12,18 @@ export const MAX_SOURCES = 100;
 export const archiveSourceSchema = z.strictObject({
   spaceId: dingTalkId(),
   /** The folder to start from; "0" = the space root. */
-  parentId: dingTalkId().default("0"),
+  parentId: z._default(dingTalkId(), "0"),
   /** Also walk subfolders (the default); false = only this folder's own files. */
-  recursive: z.boolean({ error: "must be true or false" }).default(true),
+  recursive: z._default(z.boolean({ error: "must be true or false" }), true),
   /** The operator whose permissions the listing and the archive jobs use; default DINGTALK_UNION_ID. */
-  unionId: dingTalkId().optional(),
+  unionId: z.optional(dingTalkId()),
 });
 
 export type ArchiveSource = z.output<typeof archiveSourceSchema>;
 
 export const archiveSourcesSchema = z
   .array(archiveSourceSchema, { error: "must be a JSON array of {spaceId, parentId?, recursive?, unionId?}" })
-  .max(MAX_SOURCES, `must list at most ${MAX_SOURCES} sources`);
+  .check(z.maxLength(MAX_SOURCES, `must list at most ${MAX_SOURCES} sources`));
 
 /** Thrown with every problem of a source list, each naming where it is (`ARCHIVE_SOURCES[0].spaceId ...`). */
 export class SourcesError extends Error {

@@ -1,4 +1,4 @@
-import { loadBudgetConfig } from "../budget";
+import { loadBudgetConfig } from "../budget/config";
 import {
   type Env,
   loadDingTalkConfig,

@@ -1,7 +1,7 @@
-import { z } from "zod";
 import { CLIENT_CODES, type DingTalkClient, isDingTalkError, type SendFileLinkResult } from "../dingtalk";
 import { dingTalkId } from "../dingtalk/ids";
 import { AppError } from "../errors";
+import * as z from "../schema";
 import { unionIdRefusal } from "../union-ids";
 
 export const sendLinkRequestSchema = z.strictObject(
@@ -9,7 +9,7 @@ export const sendLinkRequestSchema = z.strictObject(
     spaceId: dingTalkId(),
     dentryId: dingTalkId(),
     openConversationId: dingTalkId(),
-    unionId: dingTalkId().optional(),
+    unionId: z.optional(dingTalkId()),
   },
   {
     error: (issue) =>
@@ -19,7 +19,7 @@ export const sendLinkRequestSchema = z.strictObject(
   },
 );
 
-export type SendLinkRequest = z.infer<typeof sendLinkRequestSchema>;
+export type SendLinkRequest = z.output<typeof sendLinkRequestSchema>;
 
 export interface SendLinkDeps {
   dingtalk: Pick<DingTalkClient, "sendFileLink">;

@@ -1,6 +1,6 @@
-import type { z } from "zod";
 import { optionalSecretReader, type Secret, secretReader, type WebhookConfig } from "../config";
 import { type HttpEvent, parseJsonBody, readBody } from "../http/api-gateway";
+import type * as z from "../schema";
 import { parseOrThrow } from "../validation";
 import { isSignatureMismatch, type VerifiedWebhook, verifyWebhook } from "./verify";
 
@@ -70,7 +70,7 @@ export async function verifyWithRotation(
 export async function receiveWebhook<T>(
   event: HttpEvent,
   settings: WebhookSettings,
-  schema: z.ZodType<T>,
+  schema: z.core.$ZodType<T>,
   what: string,
 ): Promise<{ id: string; request: T }> {
   const body = readBody(event, settings.maxBodyBytes);

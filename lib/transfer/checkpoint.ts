@@ -8,33 +8,33 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { z } from "zod";
+import * as z from "../schema";
 import { CHECKSUM_ALGORITHMS } from "./checksum.js";
 
 const checkpointSchema = z.object({
   version: z.literal(1),
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  uploadId: z.string().min(1),
-  size: z.number().int().nonnegative(),
-  partSize: z.number().int().positive(),
+  bucket: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
+  uploadId: z.string().check(z.minLength(1)),
+  size: z.number().check(z.int(), z.nonnegative()),
+  partSize: z.number().check(z.int(), z.positive()),
   checksumAlgorithm: z.enum(CHECKSUM_ALGORITHMS as ["CRC32", "CRC64NVME"]),
   /** DingTalk's file version the parts came from: a new version must not be stitched onto old parts. */
-  sourceVersion: z.string().optional(),
+  sourceVersion: z.optional(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
   parts: z.array(
     z.object({
-      partNumber: z.number().int().min(1).max(10_000),
-      etag: z.string().min(1),
+      partNumber: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)),
+      etag: z.string().check(z.minLength(1)),
       /** The part's CRC, base64 as S3 shows it: with `length`, all that is needed to combine the object's CRC. */
-      checksum: z.string().min(1),
-      length: z.number().int().positive(),
+      checksum: z.string().check(z.minLength(1)),
+      length: z.number().check(z.int(), z.positive()),
     }),
   ),
 });
 
-export type Checkpoint = z.infer<typeof checkpointSchema>;
+export type Checkpoint = z.output<typeof checkpointSchema>;
 export type CheckpointPart = Checkpoint["parts"][number];
 export interface CheckpointRef {
   bucket: string;

@@ -47,7 +47,7 @@ describe("dingtalk-events configuration", () => {
     ).toBeUndefined();
     expect(problems({ ...good, ARCHIVE_SOURCES: "[{}]", DINGTALK_EVENTS_ARCHIVE_ALL: "yes" })).toEqual(
       expect.arrayContaining([
-        "DINGTALK_EVENTS_ARCHIVE_ALL must be true or false",
+        'DINGTALK_EVENTS_ARCHIVE_ALL must be true or false (got "yes")',
         expect.stringMatching(/^ARCHIVE_SOURCES\[0\]\.spaceId is required/),
       ]),
     );
@@ -94,8 +94,8 @@ describe("dingtalk-events configuration", () => {
       expect.arrayContaining([
         "DINGTALK_EVENT_AES_KEY must be 43 base64 characters (got 22 characters)",
         "set either DINGTALK_EVENT_TOKEN or DINGTALK_EVENT_TOKEN_PARAMETER, not both",
-        "ARCHIVE_QUEUE_URL must be an http(s) URL",
-        "DINGTALK_EVENT_MAX_SKEW_SECONDS must be at least 30",
+        'ARCHIVE_QUEUE_URL must be an http(s) URL (got "not a url")',
+        'DINGTALK_EVENT_MAX_SKEW_SECONDS must be at least 30 (got "5")',
       ]),
     );
     expect(found.join(" ")).not.toContain("too-short-secret-value");

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { archiveKey, objectMetadata, readMetadataValue, S3_MAX_KEY_BYTES, safeName } from "../../lib/archive";
 import { S3_MAX_METADATA_BYTES } from "../../lib/archive/metadata";
 import { archiveRequestSchema } from "../../lib/archive/request";
-import { ConfigError, loadArchiveConfig } from "../../lib/config/env";
+import { ConfigError, loadArchiveConfig } from "../../lib/config";
 import { keySegment } from "../../lib/dingtalk/ids";
 import { REAL_IDS } from "../support/real-ids";
 import { hostileName, hostileString, runs } from "./arbitraries";

@@ -11,7 +11,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DOWNLOAD_ALLOWED_HOSTS } from "../../lib/config/env";
+import { DEFAULT_DOWNLOAD_ALLOWED_HOSTS } from "../../lib/config";
 import { checkDownloadUrl, TransferError } from "../../lib/transfer";
 import { hostileString, runs } from "./arbitraries";
 

@@ -10,14 +10,15 @@
  * - EventBridge / SNS / direct invokes (no batch to report into): the handler resolves, or rejects with an
  *   error of our contract whose message names the problem — never a TypeError from reading a missing field.
  */
+
 import type { EventBridgeEvent, Handler, SQSBatchResponse } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { ArchiveError } from "../../lib/archive";
 import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import { DingTalkError } from "../../lib/dingtalk";
 import { AppError } from "../../lib/errors";
+import type * as z from "../../lib/schema";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
 import {
@@ -62,7 +63,10 @@ afterAll(async () => {
 });
 
 const DLQ: Record<Worker, string> = { "send-link": QUEUES.sendLinkDlq, archive: QUEUES.archiveDlq };
-const SCHEMA: Record<Worker, z.ZodType> = { "send-link": sendLinkRequestSchema, archive: archiveJobSchema };
+const SCHEMA: Record<Worker, z.ZodMiniType> = {
+  "send-link": sendLinkRequestSchema,
+  archive: archiveJobSchema,
+};
 const worker = fc.constantFrom<Worker>("send-link", "archive");
 
 let counter = 0;
