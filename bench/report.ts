@@ -111,7 +111,7 @@ export function displayOrder(rows: Row[]): Row[] {
         section(a.r) - section(b.r) ||
         a.r.size - b.r.size ||
         KIND_ORDER.indexOf(a.r.kind) - KIND_ORDER.indexOf(b.r.kind) ||
-        (a.r.nodeFlags?.length ?? 0) - (b.r.nodeFlags?.length ?? 0) ||
+        Number(a.r.id.includes("-plain-")) - Number(b.r.id.includes("-plain-")) ||
         (a.r.partSize ?? 0) - (b.r.partSize ?? 0) ||
         (a.r.concurrency ?? 0) - (b.r.concurrency ?? 0) ||
         a.i - b.i,
