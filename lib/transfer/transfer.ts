@@ -20,9 +20,10 @@ import {
   crcFromBase64,
   crcToBase64,
 } from "./checksum.js";
+import { awsChunkedBody } from "./chunked-body.js";
 import { describe, TransferError } from "./errors.js";
 import { type PartPlan, type PartRange, planParts } from "./plan.js";
-import { FetchProblem, openRange, type PartTap, readInto, sdkSafeBody } from "./range-fetch.js";
+import { FetchProblem, openRange, type PartTap, readInto } from "./range-fetch.js";
 import { type CurrentInfo, type DownloadSource, SourceState } from "./source.js";
 import {
   abortMultipart,
@@ -36,6 +37,7 @@ import {
   type StoredObject,
   s3Status,
   uploadPart,
+  uploadPartChunked,
   uploadStream,
 } from "./upload.js";
 
@@ -501,9 +503,14 @@ function sendPart(run: Run, parent: AbortSignal, uploadId: string, part: PartRan
     } else {
       const unwatch = watchS3Reading(tap, 2 * idleTimeoutMs(run), attempt, part.partNumber);
       try {
-        result = await uploadPart(
+        result = await uploadPartChunked(
           run.target,
-          { uploadId, partNumber: part.partNumber, body: sdkSafeBody(tap), length: part.length },
+          {
+            uploadId,
+            partNumber: part.partNumber,
+            body: awsChunkedBody(tap, run.algorithm),
+            length: part.length,
+          },
           signal,
         );
       } finally {
