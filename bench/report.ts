@@ -4,6 +4,8 @@ import type { ColdStart } from "./cold-start.js";
 import { exec, type Row, type Tools } from "./harness.js";
 import { type BenchPlan, GiB, MiB, sizeLabel } from "./plan.js";
 import type { Target } from "./targets.js";
+import { workerOptions } from "./worker-options.js";
+import { NETWORK_MBPS, RSS_HEADROOM, workerSizeTable, workerSizing } from "./worker-size.js";
 
 export interface Machine {
   nproc: number;
@@ -152,6 +154,26 @@ function sizes(result: BenchResult): string {
   return at.map(sizeLabel).join(" and ") || "no size";
 }
 
+/** The archive worker's memory size from this run's figures (bench/worker-size.ts), or "" without them. */
+export function workerSizeSection(result: Pick<BenchResult, "rows">): string {
+  const sizing = workerSizing(result.rows);
+  if (!sizing) return "";
+  const deployed = workerOptions().memorySize;
+  const [low, high] = [Math.min(...NETWORK_MBPS), Math.max(...NETWORK_MBPS)];
+  return `## Archive worker size
+
+Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB). From ${sizing.source}: ${sizing.cpuSecondsPerGiB.toFixed(2)} CPU s/GiB
+(process start-up included) and a peak RSS of ${sizing.peakRssMiB.toFixed(0)} MiB. "MiB/s the CPU allows" = vCPU share × 1,024 / CPU s/GiB; at a
+network of ${low}–${high} MB/s from the file host the transfer runs at the lower of the two, and GB-seconds per archived GiB =
+memory (GB) × seconds per GiB. A size keeps up when its CPU allows ${high} MB/s (${((high * 1e6) / MiB).toFixed(1)} MiB/s) and fits when the peak RSS is at most
+${RSS_HEADROOM * 100} % of it. This machine's cores are not Lambda's (arm64): the margin at the chosen size is what covers the difference.
+
+${workerSizeTable(sizing, deployed)}
+
+Cheapest size that keeps up and fits: ${sizing.cheapest === undefined ? "none of these" : `${sizing.cheapest} MB`}; serverless.yml deploys the archive worker with ${deployed ?? "the provider's default"} MB.
+`;
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { machine: m, plan } = result;
   const runs = Math.max(...plan.cases.map((c) => c.runs));
@@ -183,6 +205,7 @@ ${resultsTable(result)}
 
 ![Throughput vs concurrency, and peak RSS vs file size](chart.svg)
 
+${workerSizeSection(result)}
 ${result.coldStart ? `## Cold start\n\nEach function bundled with serverless.yml's esbuild options; the import is timed inside a fresh Node process\n(median of ${result.coldStart.runs}), as is the official SDK's storage client load.\n\n${coldStartTable(result.coldStart)}\n` : ""}
 ## Contenders
 

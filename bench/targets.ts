@@ -7,6 +7,8 @@ import { cpus } from "node:os";
 import type { ColdStart } from "./cold-start.js";
 import type { Row } from "./harness.js";
 import { type BenchPlan, MiB, sizeLabel } from "./plan.js";
+import { workerOptions } from "./worker-options.js";
+import { NETWORK_MBPS, WORKER_SIZES, workerSizing } from "./worker-size.js";
 
 export interface Target {
   name: string;
@@ -165,7 +167,28 @@ export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | 
     }
   }
 
-  // 4. Cold start: send-link imports in under a third of the SDK storage client's load time.
+  // 4. The archive worker's memory size: the cheapest measured size that keeps up with the network.
+  {
+    const sizing = workerSizing(rows);
+    const deployed = workerOptions().memorySize;
+    const name = `worker size: serverless.yml's memorySize for the archive worker is the cheapest of ${WORKER_SIZES.join(" / ")} MB that keeps up with ${Math.max(...NETWORK_MBPS)} MB/s at the measured CPU s/GiB, with the peak RSS in margin`;
+    if (!sizing) {
+      out.push({ name, met: undefined, detail: "engine c8 · 8 MiB parts was not measured" });
+    } else {
+      const chosen = sizing.sizes.find((z) => z.memoryMb === sizing.cheapest);
+      out.push({
+        name,
+        met: sizing.cheapest !== undefined && deployed === sizing.cheapest,
+        detail:
+          `deployed ${deployed ?? "–"} MB; cheapest that keeps up: ${sizing.cheapest ?? "none"} MB` +
+          (chosen
+            ? ` (its CPU allows ${f1(chosen.cpuMibps)} MiB/s at ${f2(sizing.cpuSecondsPerGiB)} CPU s/GiB; ${chosen.atNetwork.map((a) => `${f1(a.gbSecondsPerGiB)} GB-s per GiB at ${a.networkMbps} MB/s`).join(", ")}; peak RSS ${f1(sizing.peakRssMiB)} MiB)`
+            : ""),
+      });
+    }
+  }
+
+  // 5. Cold start: send-link imports in under a third of the SDK storage client's load time.
   {
     const name =
       "cold start: the send-link bundle imports in < ⅓ of the time the official SDK's storage client takes to load";
