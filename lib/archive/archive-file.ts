@@ -13,20 +13,13 @@
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import type { ArchiveConfig, TransferConfig } from "../config";
 import type { Dentry, DingTalkClient, Logger } from "../dingtalk";
-import {
-  type CheckpointStore,
-  type ChecksumAlgorithm,
-  type CompletedTransfer,
-  type PausedTransfer,
-  type TransferEvent,
-  type TransferProgress,
-  transferToS3,
-} from "../transfer";
+import { type CheckpointStore, type TransferEvent, transferToS3 } from "../transfer";
 import { copyArchived, findUnderOtherName, holdsVersion } from "./copy";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
 import { objectMetadata, storedContentTypeFor } from "./metadata";
 import type { ArchiveRequest, ListedFile } from "./request";
+import { type ArchiveProgress, type ArchiveResult, archived, checksumOf, paused } from "./result";
 import { dingTalkSource, probeSize } from "./source";
 
 export { type ArchiveRequest, archiveRequestSchema } from "./request";
@@ -55,61 +48,6 @@ export interface ArchiveDeps {
 
 /** A request plus, from a scheduled run's listing, what DingTalk already said about the file. */
 export type ArchiveTask = ArchiveRequest & { listed?: ListedFile | undefined };
-
-/** The engine's progress, plus what it is the progress of. */
-export interface ArchiveProgress extends TransferProgress {
-  key: string;
-  /** Bytes of the whole file. */
-  size: number;
-}
-
-interface ResultBase {
-  bucket: string;
-  key: string;
-  /** Bytes of the file version. */
-  size: number;
-  /** The DingTalk version archived. */
-  version: number;
-  /** Wall time of this call. */
-  seconds: number;
-}
-
-export interface ArchiveChecksum {
-  algorithm: ChecksumAlgorithm;
-  /** Base64, as S3 shows it: the full-object CRC, comparable with any other copy of the file. */
-  value: string;
-}
-
-export interface ArchivedResult extends ResultBase {
-  status: "archived";
-  etag: string;
-  versionId: string | undefined;
-  /** Undefined only for a copy whose source object had no full-object checksum. */
-  checksum: ArchiveChecksum | undefined;
-  /** Parts taken over from the checkpoint of an earlier, interrupted attempt. */
-  resumedParts: number;
-  /** Bytes downloaded more than once in this call (retried ranges). */
-  bytesResent: number;
-  /** A rename: the key this version was copied from inside S3 (nothing downloaded). */
-  copiedFrom?: string;
-}
-
-export interface SkippedResult extends ResultBase {
-  status: "skipped";
-  etag: string | undefined;
-  versionId: string | undefined;
-  /** As S3 answers it; undefined when the object has no full-object checksum (it was not stored by us). */
-  checksum: ArchiveChecksum | undefined;
-}
-
-export interface PausedResult extends ResultBase {
-  status: "paused";
-  partsDone: number;
-  partsTotal: number;
-  bytesDone: number;
-}
-
-export type ArchiveResult = ArchivedResult | SkippedResult | PausedResult;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -339,60 +277,6 @@ async function findArchived(
     });
   }
   return holdsVersion(head, version, expectedSize) ? head : undefined;
-}
-
-function checksumOf(head: HeadObjectCommandOutput): ArchiveChecksum | undefined {
-  if (head.ChecksumType !== undefined && head.ChecksumType !== "FULL_OBJECT") return undefined;
-  if (head.ChecksumCRC32) return { algorithm: "CRC32", value: head.ChecksumCRC32 };
-  if (head.ChecksumCRC64NVME) return { algorithm: "CRC64NVME", value: head.ChecksumCRC64NVME };
-  return undefined;
-}
-
-function archived(
-  t: CompletedTransfer,
-  base: { bucket: string; key: string; version: number },
-  seconds: number,
-  log: Logger,
-): ArchivedResult {
-  const result: ArchivedResult = {
-    status: "archived",
-    ...base,
-    size: t.size,
-    etag: t.etag,
-    versionId: t.versionId,
-    checksum: { algorithm: t.checksumAlgorithm, value: t.checksum },
-    resumedParts: t.resumedParts,
-    bytesResent: t.bytesResent,
-    seconds,
-  };
-  log.info("archived", {
-    bucket: result.bucket,
-    key: result.key,
-    size: result.size,
-    method: t.method,
-    parts: t.parts,
-    resumedParts: t.resumedParts,
-    bytesResent: t.bytesResent,
-    seconds,
-  });
-  return result;
-}
-
-function paused(
-  t: PausedTransfer,
-  base: { bucket: string; key: string; version: number; size: number },
-  seconds: number,
-  log: Logger,
-): PausedResult {
-  log.info("archive paused", { key: base.key, partsDone: t.partsDone, partsTotal: t.partsTotal });
-  return {
-    status: "paused",
-    ...base,
-    partsDone: t.partsDone,
-    partsTotal: t.partsTotal,
-    bytesDone: t.bytesDone,
-    seconds,
-  };
 }
 
 /** The engine's recoverable events as log lines (they never hold a signed URL's query). */

@@ -1,16 +1,5 @@
 /** Archive one DingTalk file version into S3: skip-if-archived, key + metadata, resume from a checkpoint. */
-export {
-  type ArchiveChecksum,
-  type ArchiveDeps,
-  type ArchivedResult,
-  type ArchiveProgress,
-  type ArchiveRequest,
-  type ArchiveResult,
-  archiveFile,
-  archiveRequestSchema,
-  type PausedResult,
-  type SkippedResult,
-} from "./archive-file";
+export { type ArchiveDeps, type ArchiveRequest, archiveFile, archiveRequestSchema } from "./archive-file";
 export {
   ARCHIVE_CODES,
   ArchiveError,
@@ -32,3 +21,11 @@ export {
   storedContentTypeFor,
 } from "./metadata";
 export { formatBytes, formatProgress } from "./progress";
+export type {
+  ArchiveChecksum,
+  ArchivedResult,
+  ArchiveProgress,
+  ArchiveResult,
+  PausedResult,
+  SkippedResult,
+} from "./result";

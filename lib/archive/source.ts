@@ -5,7 +5,7 @@
  */
 import { request } from "undici";
 import type { DingTalkClient } from "../dingtalk";
-import { checkDownloadUrl, type DownloadInfo, type DownloadSource, type HostPolicy } from "../transfer";
+import { checkDownloadUrl, type DownloadSource, type HostPolicy, type SignedDownload } from "../transfer";
 
 export interface FileVersionRef {
   unionId: string;
@@ -22,9 +22,9 @@ export interface FileVersionRef {
 export function dingTalkSource(
   dingtalk: Pick<DingTalkClient, "getFileDownloadInfo">,
   file: FileVersionRef,
-): DownloadSource & { first(): Promise<DownloadInfo> } {
-  let prefetched: DownloadInfo | undefined;
-  const ask = async (): Promise<DownloadInfo> => {
+): DownloadSource & { first(): Promise<SignedDownload> } {
+  let prefetched: SignedDownload | undefined;
+  const ask = async (): Promise<SignedDownload> => {
     const answer = await dingtalk.getFileDownloadInfo(file);
     const info = answer.headerSignatureInfo;
     return {
@@ -50,7 +50,7 @@ export function dingTalkSource(
  * The size of the file behind `info`, from a one-byte ranged GET (`Content-Range: bytes 0-0/<size>`), trying
  * each allowed URL in turn. GET, not HEAD: the URLs are signed for GET. Returns undefined when no URL told.
  */
-export async function probeSize(info: DownloadInfo, policy: HostPolicy): Promise<number | undefined> {
+export async function probeSize(info: SignedDownload, policy: HostPolicy): Promise<number | undefined> {
   for (const raw of info.resourceUrls) {
     const url = checkDownloadUrl(raw, policy);
     try {

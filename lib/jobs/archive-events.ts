@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
-import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import type { ArchiveResult } from "../archive/result";
 import { quotaExhaustedIn } from "../budget/errors";
 import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";

@@ -1,5 +1,6 @@
 /** The transfer engine: ranged parallel download from a signed-URL file host into an S3 (multipart) upload. */
 
+export { chooseBodyMode, MAX_BUFFERED_BYTES } from "./body-mode.js";
 export {
   type Checkpoint,
   type CheckpointPart,
@@ -32,17 +33,14 @@ export {
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,
 } from "./plan.js";
-export type { DownloadInfo, DownloadSource } from "./source.js";
-export {
-  type BodyMode,
-  type CompletedTransfer,
-  chooseBodyMode,
-  DEFAULT_CONCURRENCY,
-  MAX_BUFFERED_BYTES,
-  type PausedTransfer,
-  type TransferEvent,
-  type TransferOptions,
-  type TransferProgress,
-  type TransferResult,
-  transferToS3,
-} from "./transfer.js";
+export type { DownloadSource, SignedDownload } from "./source.js";
+export { DEFAULT_CONCURRENCY, transferToS3 } from "./transfer.js";
+export type {
+  BodyMode,
+  CompletedTransfer,
+  PausedTransfer,
+  TransferEvent,
+  TransferOptions,
+  TransferProgress,
+  TransferResult,
+} from "./types.js";

@@ -6,8 +6,8 @@
 import { describe, TransferError } from "./errors.js";
 import { checkDownloadUrl, type HostPolicy } from "./hosts.js";
 
-/** What DingTalk's downloadInfos/query returns in `headerSignatureInfo` (the fields the engine uses). */
-export interface DownloadInfo {
+/** Signed URLs and headers for one file version: the fields of DingTalk's `headerSignatureInfo` the engine uses. */
+export interface SignedDownload {
   resourceUrls: string[];
   headers: Record<string, string>;
   /** Seconds the URLs stay valid from now. 0 or missing = unknown (never refreshed early). */
@@ -16,7 +16,7 @@ export interface DownloadInfo {
 
 export interface DownloadSource {
   /** Called at the start, and again on a 403 or when the info is about to expire. */
-  getDownloadInfo(): Promise<DownloadInfo>;
+  getDownloadInfo(): Promise<SignedDownload>;
 }
 
 /** Download info checked against the host policy, stamped with when it expires and a generation number. */
@@ -110,7 +110,7 @@ export class SourceState {
 
   private async load(): Promise<CurrentInfo> {
     const requestedAt = this.now();
-    let raw: DownloadInfo;
+    let raw: SignedDownload;
     try {
       raw = await this.source.getDownloadInfo();
     } catch (err) {

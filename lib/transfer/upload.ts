@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 // Type only (erased from the bundle): the SDK's own middleware type, from the package that defines it.
 import type { BuildMiddleware } from "@smithy/types";
-import { type ChecksumAlgorithm, combineParts, crcOf, crcToBase64 } from "./checksum.js";
+import type { ChecksumAlgorithm } from "./checksum.js";
 import type { AwsChunkedBody } from "./chunked-body.js";
 import { TRAILER_NAME } from "./chunked-body.js";
 
@@ -48,6 +48,21 @@ const FIELD: Record<ChecksumAlgorithm, ChecksumField> = {
 };
 
 const opts = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
+
+/** What PutObject, CompleteMultipartUpload and HeadObject answered about the object, in one shape. */
+function storedObject(
+  res: { ETag?: string | undefined; VersionId?: string | undefined; ChecksumType?: string | undefined } & {
+    [F in ChecksumField]?: string | undefined;
+  },
+  algorithm: ChecksumAlgorithm,
+): StoredObject {
+  return {
+    etag: res.ETag ?? "",
+    versionId: res.VersionId,
+    checksum: res[FIELD[algorithm]],
+    checksumType: res.ChecksumType,
+  };
+}
 
 export async function createMultipart(t: ObjectTarget, signal?: AbortSignal): Promise<string> {
   const res = await t.s3.send(
@@ -162,11 +177,16 @@ export async function uploadPartChunked(
   return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
 }
 
-export async function completeMultipart(
+/** The parts a multipart upload is completed with, and the whole object's size and checksum S3 must find. */
+interface Completion {
+  uploadId: string;
+  parts: ReadonlyArray<{ partNumber: number; etag: string; checksum: string }>;
+  full: { checksum: string; size: number };
+}
+
+async function completeMultipart(
   t: ObjectTarget,
-  uploadId: string,
-  parts: ReadonlyArray<{ partNumber: number; etag: string; checksum: string }>,
-  full: { checksum: string; size: number },
+  { uploadId, parts, full }: Completion,
   signal?: AbortSignal,
 ): Promise<StoredObject> {
   const completed: CompletedPart[] = parts.map((p) => ({
@@ -187,12 +207,7 @@ export async function completeMultipart(
     }),
     opts(signal),
   );
-  return {
-    etag: res.ETag ?? "",
-    versionId: res.VersionId,
-    checksum: res[FIELD[t.algorithm]],
-    checksumType: res.ChecksumType,
-  };
+  return storedObject(res, t.algorithm);
 }
 
 /**
@@ -219,7 +234,7 @@ export async function findCompletedObject(
   const expectedEtag = multipartEtag(parts);
   const sameEtag = expectedEtag !== undefined && unquote(head.ETag ?? "") === expectedEtag;
   if (!sameChecksum && !sameEtag) return undefined;
-  return { etag: head.ETag ?? "", versionId: head.VersionId, checksum, checksumType: head.ChecksumType };
+  return storedObject(head, t.algorithm);
 }
 
 const unquote = (etag: string) => etag.replace(/^"|"$/g, "");
@@ -265,112 +280,7 @@ export async function putSingle(
     }),
     opts(signal),
   );
-  return {
-    etag: res.ETag ?? "",
-    versionId: res.VersionId,
-    checksum: res[FIELD[t.algorithm]],
-    checksumType: res.ChecksumType,
-  };
-}
-
-/**
- * The fallback when the file host ignores Range: one streamed GET cut into parts of `partSize`, at most
- * `queueSize` of them uploading at once (so at most queueSize + 1 part buffers), each with its CRC, completed
- * with the full-object CRC like the ranged parts. Not lib-storage's Upload: its done() rejects on abort before
- * its own AbortMultipartUpload is sent, so a process ending right after a failed try left that upload open
- * (chaos seed 777001 run 65). Here every failure awaits the abort, and a lost Complete answer is recognised as
- * for ranged parts. The body must fail (not end) when its byte count is wrong; a short count is refused here too.
- */
-export async function uploadStream(
-  t: ObjectTarget,
-  body: AsyncIterable<Buffer>,
-  size: number,
-  options: {
-    partSize: number;
-    queueSize: number;
-    signal?: AbortSignal | undefined;
-    /** Told when the failed upload could not be aborted (the bucket's lifecycle rule is then its end). */
-    onCleanupError?: ((err: unknown) => void) | undefined;
-  },
-): Promise<StoredObject> {
-  const { partSize, queueSize } = options;
-  // Ends the requests in flight on the first failure, or on the caller's abort.
-  const requests = new AbortController();
-  const onAbort = () => requests.abort(options.signal?.reason);
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  let uploadId: string | undefined;
-  let failure: unknown;
-  const fail = (err: unknown) => {
-    if (failure !== undefined) return;
-    failure = err;
-    requests.abort(err);
-  };
-  const parts: Array<{ partNumber: number; etag: string; checksum: string; crc: bigint; length: number }> =
-    [];
-  const inFlight = new Set<Promise<void>>();
-  let partsStarted = 0;
-
-  const send = async (data: Buffer) => {
-    while (inFlight.size >= queueSize) await Promise.race(inFlight);
-    if (failure !== undefined) throw failure;
-    uploadId ??= await createMultipart(t, requests.signal);
-    const partNumber = ++partsStarted;
-    const crc = crcOf(t.algorithm, data);
-    const checksum = crcToBase64(t.algorithm, crc);
-    const request: Promise<void> = uploadPart(
-      t,
-      { uploadId, partNumber, body: data, length: data.length, checksum },
-      requests.signal,
-    )
-      .then((answer) => {
-        if (answer.checksum && answer.checksum !== checksum) {
-          throw new Error(`S3's checksum of streamed part ${partNumber} differs from ours`);
-        }
-        parts.push({ partNumber, etag: answer.etag, checksum, crc, length: data.length });
-      })
-      .catch(fail)
-      .finally(() => inFlight.delete(request));
-    inFlight.add(request);
-  };
-
-  try {
-    let current = Buffer.allocUnsafe(partSize);
-    let filled = 0;
-    let total = 0;
-    for await (const chunk of body) {
-      for (let offset = 0; offset < chunk.length; ) {
-        const n = Math.min(chunk.length - offset, partSize - filled);
-        chunk.copy(current, filled, offset, offset + n);
-        filled += n;
-        offset += n;
-        total += n;
-        if (filled === partSize) {
-          await send(current);
-          current = Buffer.allocUnsafe(partSize);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) await send(current.subarray(0, filled));
-    await Promise.all(inFlight);
-    if (failure !== undefined) throw failure;
-    if (total !== size) throw new Error(`the stream ended after ${total} of ${size} bytes`);
-    if (uploadId === undefined) throw new Error("the stream had no bytes");
-    parts.sort((a, b) => a.partNumber - b.partNumber);
-    const full = crcToBase64(t.algorithm, combineParts(t.algorithm, parts));
-    return await completeOrFind(t, uploadId, parts, { checksum: full, size }, requests.signal);
-  } catch (err) {
-    fail(err);
-    await Promise.all(inFlight); // their failures are already caught; S3 must not get a part after the abort
-    if (uploadId !== undefined) {
-      const abortError = await abortMultipart(t, uploadId);
-      if (abortError) options.onCleanupError?.(abortError);
-    }
-    throw failure;
-  } finally {
-    options.signal?.removeEventListener("abort", onAbort);
-  }
+  return storedObject(res, t.algorithm);
 }
 
 /**
@@ -386,7 +296,7 @@ export async function completeOrFind(
   signal?: AbortSignal,
 ): Promise<StoredObject> {
   try {
-    return await completeMultipart(t, uploadId, parts, full, signal);
+    return await completeMultipart(t, { uploadId, parts, full }, signal);
   } catch (err) {
     if (!isNoSuchUpload(err) && !isRetryableS3(err)) throw err;
     const found = await findCompletedObject(t, parts, full);

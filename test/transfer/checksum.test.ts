@@ -1,15 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import {
-  type ChecksumAlgorithm,
-  combineCrc,
-  combineParts,
-  crcFromBase64,
-  crcOf,
-  crcToBase64,
-  createCrc,
-} from "../../lib/transfer/index.js";
+import type { ChecksumAlgorithm } from "../../lib/transfer";
+import { combineCrc, combineParts, crcFromBase64, crcOf, crcToBase64, createCrc } from "../../lib/transfer";
 
 /** Bit-by-bit CRC-64/NVME straight from its definition: slow, obviously right, an independent oracle. */
 function referenceCrc64(data: Uint8Array): bigint {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { createServer, request } from "node:http";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
-import type { DownloadInfo, DownloadSource } from "../../lib/transfer/index.js";
+import type { DownloadSource, SignedDownload } from "../../lib/transfer/index.js";
 import type { Sandbox } from "../../sandbox/types.js";
 
 export const MiB = 1024 * 1024;
@@ -136,7 +136,7 @@ export async function exists(env: S3Env, key: string): Promise<boolean> {
 export function sandboxSource(sb: Sandbox, dentryId: string): DownloadSource & { calls: number } {
   const source = {
     calls: 0,
-    async getDownloadInfo(): Promise<DownloadInfo> {
+    async getDownloadInfo(): Promise<SignedDownload> {
       source.calls++;
       const tokenRes = await fetch(`${sb.url}/v1.0/oauth2/accessToken`, {
         method: "POST",
@@ -153,7 +153,7 @@ export function sandboxSource(sb: Sandbox, dentryId: string): DownloadSource & {
         },
       );
       if (res.status !== 200) throw new Error(`downloadInfos/query answered ${res.status}`);
-      const body = (await res.json()) as { headerSignatureInfo: DownloadInfo };
+      const body = (await res.json()) as { headerSignatureInfo: SignedDownload };
       const { resourceUrls, headers, expirationSeconds } = body.headerSignatureInfo;
       return { resourceUrls, headers, expirationSeconds };
     },
@@ -212,7 +212,7 @@ export async function startLyingHost(target: string): Promise<{
     lies,
     told,
     source: (inner) => ({
-      async getDownloadInfo(): Promise<DownloadInfo> {
+      async getDownloadInfo(): Promise<SignedDownload> {
         const info = await inner.getDownloadInfo();
         return {
           ...info,
