@@ -2,12 +2,14 @@
  * The engine's own aws-chunked framing of a streamed part: the bytes the sink (like S3) decodes are the part's
  * bytes, the trailer carries the CRC the tap computed, and the length announced up front is exact.
  */
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { BodyChecker } from "../../bench/sink-body.js";
 import { AwsChunkedBody, awsChunkedLength, TRAILER_NAME } from "../../lib/transfer/chunked-body.js";
 import { crcOf, crcToBase64 } from "../../lib/transfer/index.js";
 import { PartTap } from "../../lib/transfer/range-fetch.js";
+import { uploadPartChunked } from "../../lib/transfer/upload.js";
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -104,5 +106,56 @@ describe("AwsChunkedBody", () => {
     await closed;
     expect(Buffer.concat(seen).toString("latin1")).not.toContain(TRAILER_NAME.CRC32);
     expect(body.destroyed).toBe(true);
+  });
+});
+
+describe("uploadPartChunked", () => {
+  it("sends the framed body as is: our trailer, an exact Content-Length, no second checksum from the SDK", async () => {
+    const data = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 31) % 256));
+    const crc = crcToBase64("CRC32", crcOf("CRC32", data));
+    let seen: { headers: Record<string, string>; wire: Buffer } | undefined;
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      requestHandler: {
+        handle: async (request: { headers: Record<string, string>; body: Readable }) => {
+          seen = { headers: request.headers, wire: await collect(request.body) };
+          return {
+            response: {
+              statusCode: 200,
+              headers: { etag: '"e"', "x-amz-checksum-crc32": crc },
+              body: Readable.from([]),
+            },
+          };
+        },
+      },
+    });
+    const tap = new PartTap(data.length, "CRC32");
+    const body = new AwsChunkedBody(tap, "CRC32");
+    tap.end(data);
+    const target = { s3, bucket: "b", key: "k", algorithm: "CRC32" as const };
+    const res = await uploadPartChunked(target, { uploadId: "u", partNumber: 1, body, length: data.length });
+    expect(res).toEqual({ etag: '"e"', checksum: crc });
+    const headers = Object.fromEntries(
+      Object.entries(seen?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    expect(headers["x-amz-checksum-crc32"]).toBeUndefined();
+    expect(headers).toMatchObject({
+      "content-encoding": "aws-chunked",
+      "content-length": String(body.encodedLength),
+      "x-amz-decoded-content-length": String(data.length),
+      "x-amz-trailer": "x-amz-checksum-crc32",
+      "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    });
+    expect(headers["transfer-encoding"]).toBeUndefined();
+    const wire = seen?.wire as Buffer;
+    expect(wire.length).toBe(body.encodedLength);
+    const { payload, trailers, frames } = decode(wire);
+    expect(payload.equals(data)).toBe(true);
+    expect(frames).toEqual([1048576, 1048576, 1048576, 17]);
+    expect([...trailers]).toEqual([["x-amz-checksum-crc32", crc]]);
+    s3.destroy();
   });
 });
