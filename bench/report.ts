@@ -214,15 +214,16 @@ ${result.coldStart ? `## Cold start\n\nEach function bundled with serverless.yml
   \`TRANSFER_CONCURRENCY\` / \`TRANSFER_PART_SIZE\` would pass them.
 - **lib-storage Upload**: download info from the same DingTalk client, one \`fetch\` GET, its body piped into
   \`@aws-sdk/lib-storage\`'s \`Upload\` (defaults, or queueSize 8 / partSize 16 MiB).
-- **engine, node --max-semi-space-size=2**: the same code with V8's young generation capped at 2 MiB, as
-  \`npm run archive\` runs it — a runtime setting (NODE_OPTIONS), not an engine option.
+- **engine rows run as deployed**: every engine row (and the upload-only ceiling, the same S3 path) runs with the
+  archive worker's NODE_OPTIONS read from serverless.yml (the flags are named in the targets); **engine, node
+  without NODE_OPTIONS** is the same code with node's defaults — what the runtime flags change.
 - **rclone copyurl**: the signed URL into an S3 remote configured by environment variables, pointed at the sink
   (when rclone is installed). It streams one GET; the URL's signature headers go with \`--header\`, which
   rclone also adds to its S3 requests (the sink checks no signature; \`--header-download\` does not apply to copyurl).
 - **ceilings**: curl downloading to /dev/null (one GET, and 8 ranged GETs in parallel), and an upload-only
   run (bytes generated in the contender → the same streamed multipart upload the engine makes).
 
-4 GiB runs only the engine c8 (both heap settings) and the lib-storage defaults; the queueSize 8 baseline runs at
+4 GiB runs only the engine c8 (as deployed and without NODE_OPTIONS) and the lib-storage defaults; the queueSize 8 baseline runs at
 ${sizes(result)}. On the throttled source, single-connection contenders run 1–2 times (their speed is the limit
 of one connection). fauxqs takes one small file only: it keeps uploads in memory.
 `;
