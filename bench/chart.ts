@@ -106,7 +106,8 @@ function panel(
 
 function throughputPanel(rows: Row[], source: "throttled" | "unthrottled", left: number): string {
   const engine = rows.filter(
-    (r) => r.kind === "engine" && !r.nodeFlags?.length && r.source === source && r.sink === "sink" && r.ok,
+    (r) =>
+      r.kind === "engine" && !r.id.includes("-plain-") && r.source === source && r.sink === "sink" && r.ok,
   );
   // The comparison size: the one with several concurrencies.
   const size = [...new Set(engine.map((r) => r.size))].find(
@@ -181,8 +182,8 @@ function rssPanel(rows: Row[], left: number): string {
       .filter((r) => r.id.startsWith(`${prefix}-unthrottled-`) && !r.id.endsWith("fauxqs") && r.ok)
       .sort((a, b) => a.size - b.size);
   const groups: Array<[string, Row[]]> = [
-    ["engine c8 · 8 MiB parts", pick("engine-c8-p8")],
-    ["engine c8, node --max-semi-space-size=2", pick("engine-c8-p8-semi2")],
+    ["engine c8 · 8 MiB parts (as deployed)", pick("engine-c8-p8")],
+    ["engine c8, node without NODE_OPTIONS", pick("engine-c8-p8-plain")],
     ["lib-storage defaults", pick("baseline-default")],
     ["lib-storage queueSize 8 / 16 MiB", pick("baseline-q8")],
   ];

@@ -3,6 +3,8 @@
  * the cold-start measurement. `planFor("full" | "quick")` is what `npm run bench` runs; tests build smaller
  * plans by hand.
  */
+import { workerOptions } from "./worker-options.js";
+
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
@@ -30,7 +32,10 @@ export interface CaseSpec {
   /** baseline: lib-storage queueSize. */
   queueSize?: number;
   runs: number;
-  /** Extra node flags for a Node contender (a runtime setting, not an engine option). */
+  /**
+   * Node flags for a Node contender (a runtime setting, not an engine option). The engine and the upload-only
+   * ceiling run with the archive worker's NODE_OPTIONS from serverless.yml (bench/worker-options.ts).
+   */
   nodeFlags?: string[];
 }
 
@@ -71,7 +76,16 @@ interface Options {
  */
 function build(name: string, o: Options): BenchPlan {
   const cases: CaseSpec[] = [];
-  const add = (c: Omit<CaseSpec, "runs"> & { runs?: number }) => cases.push({ runs: o.runs, ...c });
+  // The engine (and the upload-only ceiling, the same S3 path) run as deployed: the worker's NODE_OPTIONS.
+  const deployed = workerOptions().nodeFlags;
+  const add = (c: Omit<CaseSpec, "runs"> & { runs?: number }) =>
+    cases.push({
+      runs: o.runs,
+      ...((c.kind === "engine" || c.kind === "upload-only") && deployed.length
+        ? { nodeFlags: deployed }
+        : {}),
+      ...c,
+    });
   const slowRuns = Math.min(o.runs, 2);
   const oneRun = 1;
   for (const source of ["throttled", "unthrottled"] as const) {
@@ -198,19 +212,18 @@ function build(name: string, o: Options): BenchPlan {
       });
     }
   }
-  // The same engine with a smaller young generation, as `npm run archive` runs it (a runtime setting, e.g.
-  // NODE_OPTIONS, not an engine option): how much of its peak RSS is garbage waiting for V8's GC.
+  // The same engine without the worker's NODE_OPTIONS (node's defaults): what the runtime flags change.
   for (const size of [o.sweepSize, ...o.rssSizes]) {
     add({
-      id: `engine-c8-p8-semi2-unthrottled-${short(size)}`,
+      id: `engine-c8-p8-plain-unthrottled-${short(size)}`,
       kind: "engine",
-      label: "engine c8 · 8 MiB parts, node --max-semi-space-size=2",
+      label: "engine c8 · 8 MiB parts, node without NODE_OPTIONS",
       source: "unthrottled",
       sink: "sink",
       size,
       concurrency: 8,
       partSize: 8 * MiB,
-      nodeFlags: ["--max-semi-space-size=2"],
+      nodeFlags: [],
     });
   }
   // The S3 emulator, small file only.
@@ -257,9 +270,9 @@ export function runOrder(cases: CaseSpec[], sweepSize: number): CaseSpec[] {
     "upload-only-",
     "curl-ranges-",
     "curl-",
-    "engine-c8-p8-semi2-",
+    "engine-c8-p8-plain-",
   ];
-  // The longest matching prefix ("curl-ranges-" over "curl-", "engine-c8-p8-semi2-" over "engine-c8-p8-").
+  // The longest matching prefix ("curl-ranges-" over "curl-", "engine-c8-p8-plain-" over "engine-c8-p8-").
   const rank = (c: CaseSpec) =>
     FIRST.map((prefix, i) => ({ prefix, i }))
       .filter(({ prefix }) => c.id.startsWith(prefix))

@@ -4,6 +4,8 @@ import type { ColdStart } from "./cold-start.js";
 import { exec, type Row, type Tools } from "./harness.js";
 import { type BenchPlan, GiB, MiB, sizeLabel } from "./plan.js";
 import type { Target } from "./targets.js";
+import { workerOptions } from "./worker-options.js";
+import { NETWORK_MBPS, RSS_HEADROOM, workerSizeTable, workerSizing } from "./worker-size.js";
 
 export interface Machine {
   nproc: number;
@@ -111,7 +113,7 @@ export function displayOrder(rows: Row[]): Row[] {
         section(a.r) - section(b.r) ||
         a.r.size - b.r.size ||
         KIND_ORDER.indexOf(a.r.kind) - KIND_ORDER.indexOf(b.r.kind) ||
-        (a.r.nodeFlags?.length ?? 0) - (b.r.nodeFlags?.length ?? 0) ||
+        Number(a.r.id.includes("-plain-")) - Number(b.r.id.includes("-plain-")) ||
         (a.r.partSize ?? 0) - (b.r.partSize ?? 0) ||
         (a.r.concurrency ?? 0) - (b.r.concurrency ?? 0) ||
         a.i - b.i,
@@ -157,6 +159,26 @@ function sizes(result: BenchResult): string {
   return at.map(sizeLabel).join(" and ") || "no size";
 }
 
+/** The archive worker's memory size from this run's figures (bench/worker-size.ts), or "" without them. */
+export function workerSizeSection(result: Pick<BenchResult, "rows">): string {
+  const sizing = workerSizing(result.rows);
+  if (!sizing) return "";
+  const deployed = workerOptions().memorySize;
+  const [low, high] = [Math.min(...NETWORK_MBPS), Math.max(...NETWORK_MBPS)];
+  return `## Archive worker size
+
+Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB). From ${sizing.source}: ${sizing.cpuSecondsPerGiB.toFixed(2)} CPU s/GiB
+(process start-up included) and a peak RSS of ${sizing.peakRssMiB.toFixed(0)} MiB. "MiB/s the CPU allows" = vCPU share × 1,024 / CPU s/GiB; at a
+network of ${low}–${high} MB/s from the file host the transfer runs at the lower of the two, and GB-seconds per archived GiB =
+memory (GB) × seconds per GiB. A size keeps up when its CPU allows ${high} MB/s (${((high * 1e6) / MiB).toFixed(1)} MiB/s) and fits when the peak RSS is at most
+${RSS_HEADROOM * 100} % of it. This machine's cores are not Lambda's (arm64): the margin at the chosen size is what covers the difference.
+
+${workerSizeTable(sizing, deployed)}
+
+Cheapest size that keeps up and fits: ${sizing.cheapest === undefined ? "none of these" : `${sizing.cheapest} MB`}; serverless.yml deploys the archive worker with ${deployed ?? "the provider's default"} MB.
+`;
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { machine: m, plan } = result;
   const runs = Math.max(...plan.cases.map((c) => c.runs));
@@ -188,6 +210,7 @@ ${resultsTable(result)}
 
 ![Throughput vs concurrency, and peak RSS vs file size](chart.svg)
 
+${workerSizeSection(result)}
 ${result.coldStart ? `## Cold start\n\nEach function bundled with serverless.yml's esbuild options (built on its own, as serverless-esbuild builds it); the\nimport is timed inside a fresh Node process (median of ${result.coldStart.runs}): plain, with the NODE_OPTIONS the function is\ndeployed with, and with those followed by the chunks it loads only on first use; as is the official SDK's storage client load.\n\n${coldStartTable(result.coldStart)}\n` : ""}
 ## Contenders
 
@@ -196,15 +219,16 @@ ${result.coldStart ? `## Cold start\n\nEach function bundled with serverless.yml
   \`TRANSFER_CONCURRENCY\` / \`TRANSFER_PART_SIZE\` would pass them.
 - **lib-storage Upload**: download info from the same DingTalk client, one \`fetch\` GET, its body piped into
   \`@aws-sdk/lib-storage\`'s \`Upload\` (defaults, or queueSize 8 / partSize 16 MiB).
-- **engine, node --max-semi-space-size=2**: the same code with V8's young generation capped at 2 MiB, as
-  \`npm run archive\` runs it — a runtime setting (NODE_OPTIONS), not an engine option.
+- **engine rows run as deployed**: every engine row (and the upload-only ceiling, the same S3 path) runs with the
+  archive worker's NODE_OPTIONS read from serverless.yml (the flags are named in the targets); **engine, node
+  without NODE_OPTIONS** is the same code with node's defaults — what the runtime flags change.
 - **rclone copyurl**: the signed URL into an S3 remote configured by environment variables, pointed at the sink
   (when rclone is installed). It streams one GET; the URL's signature headers go with \`--header\`, which
   rclone also adds to its S3 requests (the sink checks no signature; \`--header-download\` does not apply to copyurl).
 - **ceilings**: curl downloading to /dev/null (one GET, and 8 ranged GETs in parallel), and an upload-only
   run (bytes generated in the contender → the same streamed multipart upload the engine makes).
 
-4 GiB runs only the engine c8 (both heap settings) and the lib-storage defaults; the queueSize 8 baseline runs at
+4 GiB runs only the engine c8 (as deployed and without NODE_OPTIONS) and the lib-storage defaults; the queueSize 8 baseline runs at
 ${sizes(result)}. On the throttled source, single-connection contenders run 1–2 times (their speed is the limit
 of one connection). fauxqs takes one small file only: it keeps uploads in memory.
 `;

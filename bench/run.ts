@@ -22,6 +22,7 @@ import {
   renderMarkdown,
   resultsTable,
   targetsList,
+  workerSizeSection,
 } from "./report.js";
 import { ROOT } from "./services.js";
 import { evaluateTargets } from "./targets.js";
@@ -121,6 +122,8 @@ await writeFile(
 
 process.stdout.write(`\n${resultsTable(result)}\n\n`);
 if (result.coldStart) process.stdout.write(`${coldStartTable(result.coldStart)}\n\n`);
+const sizing = workerSizeSection(result);
+if (sizing) process.stdout.write(`${sizing}\n`);
 process.stdout.write(`Targets:\n${targetsList(result.targets)}\n\n`);
 process.stdout.write(
   `Wrote ${join(outDir, "RESULTS.md")} and chart.svg (${result.minutes.toFixed(1)} min)\n`,

@@ -3,7 +3,7 @@
  * `Content-Range: bytes a-b/size`, and (while streaming) the exact byte count. The body comes out of a
  * PartTap that computes the part's CRC on the way, so bytes are read once.
  */
-import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import { type Dispatcher, request } from "undici";
 import { type ChecksumAlgorithm, createCrc, type RunningCrc } from "./checksum.js";
 import { describe } from "./errors.js";
@@ -203,17 +203,4 @@ export async function readInto(tap: PartTap, target: Buffer): Promise<Buffer> {
     offset += chunk.length;
   }
   return target.subarray(0, offset);
-}
-
-/**
- * The tap's bytes as a stream safe to give the AWS SDK. The SDK wraps a streamed body in its own aws-chunked
- * stream and re-emits the body's errors there, where nothing listens: an uncaught exception that would kill
- * the Lambda. So the SDK gets a PassThrough that never errors; on a download failure the caller aborts the S3
- * request (openRange's caller does, on the tap's "error") and this stream is only destroyed, silently.
- */
-export function sdkSafeBody(tap: PartTap): Readable {
-  const body = new PassThrough();
-  tap.once("error", () => body.destroy());
-  tap.pipe(body);
-  return body;
 }

@@ -5,15 +5,16 @@
 import { withAttempts } from "./attempts.js";
 import { type Checkpoint, type CheckpointPart, CheckpointSaver } from "./checkpoint.js";
 import { combineParts, crcFromBase64, crcToBase64 } from "./checksum.js";
+import { awsChunkedBody } from "./chunked-body.js";
 import { describe, TransferError } from "./errors.js";
 import { isUploadGone, s3Call } from "./failures.js";
 import type { PartRange } from "./plan.js";
 import { runPool } from "./pool.js";
-import { FetchProblem, type PartTap, readInto, sdkSafeBody } from "./range-fetch.js";
+import { FetchProblem, type PartTap, readInto } from "./range-fetch.js";
 import { dropStaleCheckpoint, forgetCheckpoint } from "./resume.js";
 import { idleTimeoutMs, openPart, type Run } from "./run.js";
 import type { TransferResult } from "./types.js";
-import { abortMultipart, completeOrFind, createMultipart, uploadPart } from "./upload.js";
+import { abortMultipart, completeOrFind, createMultipart, uploadPart, uploadPartChunked } from "./upload.js";
 import { completed } from "./verify.js";
 
 /** Ranged parts into a multipart upload, resuming a matching checkpoint. */
@@ -158,9 +159,14 @@ function sendPart(run: Run, parent: AbortSignal, uploadId: string, part: PartRan
     } else {
       const unwatch = watchS3Reading(tap, 2 * idleTimeoutMs(run), attempt, part.partNumber);
       try {
-        result = await uploadPart(
+        result = await uploadPartChunked(
           run.target,
-          { uploadId, partNumber: part.partNumber, body: sdkSafeBody(tap), length: part.length },
+          {
+            uploadId,
+            partNumber: part.partNumber,
+            body: awsChunkedBody(tap, run.algorithm),
+            length: part.length,
+          },
           signal,
         );
       } finally {

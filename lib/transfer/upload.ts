@@ -14,8 +14,14 @@ import {
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
+  type UploadPartCommandInput,
+  type UploadPartCommandOutput,
 } from "@aws-sdk/client-s3";
+// Type only (erased from the bundle): the SDK's own middleware type, from the package that defines it.
+import type { BuildMiddleware } from "@smithy/types";
 import type { ChecksumAlgorithm } from "./checksum.js";
+import type { AwsChunkedBody } from "./chunked-body.js";
+import { TRAILER_NAME } from "./chunked-body.js";
 
 export interface ObjectTarget {
   s3: S3Client;
@@ -105,6 +111,68 @@ export async function uploadPart(
     }),
     opts(signal),
   );
+  if (!res.ETag) throw new Error(`UploadPart ${part.partNumber} returned no ETag`);
+  return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
+}
+
+/**
+ * A placeholder for the part's checksum header. Any x-amz-checksum-* header makes the SDK's flexible-checksums
+ * middleware leave the request alone (no stream wrapping, no second CRC pass); ownTrailer then removes it and
+ * sends the body as the engine framed it. Were it ever sent, S3 would refuse the part (BadDigest): a retry.
+ */
+const PENDING_CHECKSUM: Record<ChecksumAlgorithm, string> = { CRC32: "AAAAAA==", CRC64NVME: "AAAAAAAAAAA=" };
+
+/** Runs after flexible checksums (build step, low priority), before signing: the aws-chunked request. */
+function ownTrailer(
+  algorithm: ChecksumAlgorithm,
+  body: AwsChunkedBody,
+  decodedLength: number,
+): BuildMiddleware<UploadPartCommandInput, UploadPartCommandOutput> {
+  return (next) => async (args) => {
+    const request = args.request as { headers: Record<string, string>; body: unknown };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      const lower = name.toLowerCase();
+      if (lower !== TRAILER_NAME[algorithm] && lower !== "content-length") headers[name] = value;
+    }
+    Object.assign(headers, {
+      "content-length": String(body.encodedLength),
+      "content-encoding": "aws-chunked",
+      "x-amz-decoded-content-length": String(decodedLength),
+      "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+      "x-amz-trailer": TRAILER_NAME[algorithm],
+    });
+    request.headers = headers;
+    request.body = body;
+    return next(args);
+  };
+}
+
+/**
+ * One part from a stream the engine framed itself (AwsChunkedBody: its own CRC as the trailer). As with any
+ * streamed part, the SDK cannot retry it; the engine re-fetches the range.
+ */
+export async function uploadPartChunked(
+  t: ObjectTarget,
+  part: { uploadId: string; partNumber: number; body: AwsChunkedBody; length: number },
+  signal?: AbortSignal,
+): Promise<{ etag: string; checksum: string | undefined }> {
+  const command = new UploadPartCommand({
+    Bucket: t.bucket,
+    Key: t.key,
+    UploadId: part.uploadId,
+    PartNumber: part.partNumber,
+    Body: part.body,
+    ContentLength: part.length,
+    ChecksumAlgorithm: t.algorithm,
+    [FIELD[t.algorithm]]: PENDING_CHECKSUM[t.algorithm],
+  });
+  command.middlewareStack.add(ownTrailer(t.algorithm, part.body, part.length), {
+    step: "build",
+    priority: "low",
+    name: "engineOwnChecksumTrailer",
+  });
+  const res = await t.s3.send(command, opts(signal));
   if (!res.ETag) throw new Error(`UploadPart ${part.partNumber} returned no ETag`);
   return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
 }

@@ -65,7 +65,7 @@ describe("bench harness (smoke)", () => {
     expect(lines.some((l) => l.includes("[2/2]"))).toBe(true);
 
     const targets = evaluateTargets(plan, rows, undefined);
-    expect(targets).toHaveLength(4);
+    expect(targets).toHaveLength(5);
     const markdown = renderMarkdown({
       plan,
       machine: {
