@@ -6,23 +6,25 @@ export const DEFAULT_DOWNLOAD_ALLOWED_HOSTS = ["*.dingtalk.com", "*.aliyuncs.com
 
 const MiB = 1024 * 1024;
 
-export interface ArchiveConfig {
-  bucket: string;
-  /** Prepended to every key; empty or ending in "/". */
-  prefix: string;
-}
+const s3BucketName = z
+  .string()
+  .check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name"));
 
 export function loadArchiveConfig(env: Env = process.env): ArchiveConfig {
   return loadSection(
     env,
     {
-      ARCHIVE_BUCKET: z
-        .string()
-        .check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")),
+      ARCHIVE_BUCKET: s3BucketName,
       ARCHIVE_PREFIX: keyPrefix,
     },
     (section) => ({ bucket: section.ARCHIVE_BUCKET, prefix: section.ARCHIVE_PREFIX }),
   );
+}
+
+export interface ArchiveConfig {
+  bucket: string;
+  /** Prepended to every key; empty or ending in "/". */
+  prefix: string;
 }
 
 export interface TransferConfig {

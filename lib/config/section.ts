@@ -134,6 +134,19 @@ export function loadSections<S extends Record<string, () => unknown>>(
   return loaded as { [K in keyof S]: ReturnType<S[K]> };
 }
 
+/**
+ * A function's settings loader from its sections' loaders, each called with the same environment; what
+ * `loadSections` does, for the config.ts whose settings are sections only.
+ */
+export function settingsLoader<S extends Record<string, (env: Env) => unknown>>(
+  loaders: S,
+): (env?: Env) => { [K in keyof S]: ReturnType<S[K]> } {
+  return (env = process.env) => {
+    const bound = Object.fromEntries(Object.entries(loaders).map(([name, load]) => [name, () => load(env)]));
+    return loadSections(bound) as { [K in keyof S]: ReturnType<S[K]> };
+  };
+}
+
 /** Run a loader that may throw ConfigError, adding its problems to `problems` instead. */
 export function collect<T>(problems: string[], load: () => T): T | undefined {
   try {

@@ -1,22 +1,19 @@
 import { loadBudgetConfig } from "../budget/config";
 import {
-  type Env,
   loadDingTalkConfig,
   loadIdempotencyConfig,
-  loadSections,
   loadSendLinkQueueConfig,
   loadWebhookConfig,
+  settingsLoader,
 } from "../config";
 
 /** Everything send-link needs from the environment, validated at once (cold start). */
-export function loadSendLinkSettings(env: Env = process.env) {
-  return loadSections({
-    dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig("send-link", env),
-    idempotency: () => loadIdempotencyConfig(env),
-    queue: () => loadSendLinkQueueConfig(env),
-    budget: () => loadBudgetConfig(env),
-  });
-}
+export const loadSendLinkSettings = settingsLoader({
+  dingtalk: loadDingTalkConfig,
+  webhook: (env) => loadWebhookConfig("send-link", env),
+  idempotency: loadIdempotencyConfig,
+  queue: loadSendLinkQueueConfig,
+  budget: loadBudgetConfig,
+});
 
 export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
