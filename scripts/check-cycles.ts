@@ -6,7 +6,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const IMPORT = /(?:import|export)\s[^"';]*?from\s*["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)/g;
+// A static import/export starts its line (so an example in a comment is not one); a dynamic import() is anywhere.
+const IMPORT =
+  /^\s*(?:import|export)\s[^"';]*?from\s*["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)/gm;
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
