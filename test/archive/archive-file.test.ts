@@ -15,15 +15,23 @@ import {
 } from "../../lib/archive";
 import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, headObject, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import {
+  type ArchiveWorld,
+  BUCKET,
+  headObject,
+  MiB,
+  seedOf,
+  sha256OfObject,
+  startArchiveWorld,
+} from "./helpers";
 
-let world: World;
+let world: ArchiveWorld;
 
 beforeAll(async () => {
-  world = await startWorld();
+  world = await startArchiveWorld();
 });
 afterAll(async () => {
-  await world?.close();
+  await world?.stop();
 });
 beforeEach(() => {
   world.sandbox.clearFaults();

@@ -6,15 +6,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
 import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import { type ArchiveWorld, BUCKET, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: World;
+let world: ArchiveWorld;
 
 beforeAll(async () => {
-  world = await startWorld();
+  world = await startArchiveWorld();
 });
 afterAll(async () => {
-  await world?.close();
+  await world?.stop();
 });
 
 it("archives a 320 MiB file byte-exact in 8 MiB parts", { timeout: 180_000 }, async () => {

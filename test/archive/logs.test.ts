@@ -7,13 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArchiveDeps } from "../../lib/archive";
 import { captureOutput } from "../support/log-capture";
-import { MiB, startWorld, type World } from "./helpers";
+import { type ArchiveWorld, MiB, startArchiveWorld } from "./helpers";
 
-let world: World;
+let world: ArchiveWorld;
 let deps: ArchiveDeps;
 
 beforeAll(async () => {
-  world = await startWorld({ generatedFiles: [{ name: "flaky.bin", size: 12 * MiB, seed: "flaky" }] });
+  world = await startArchiveWorld({ generatedFiles: [{ name: "flaky.bin", size: 12 * MiB, seed: "flaky" }] });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: world.emulator.address,
     AWS_REGION: "us-east-1",
@@ -28,7 +28,7 @@ beforeAll(async () => {
   logger.setLogLevel("INFO");
   deps = world.deps({ s3: createS3Client(), logger });
 });
-afterAll(() => world?.close());
+afterAll(() => world?.stop());
 
 async function archiveCapturing(name: string) {
   const { archiveFile } = await import("../../lib/archive");

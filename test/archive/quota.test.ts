@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveFile, META, readMetadataValue } from "../../lib/archive";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { headObject, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import { type ArchiveWorld, headObject, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: World;
+let world: ArchiveWorld;
 beforeAll(async () => {
-  world = await startWorld();
+  world = await startArchiveWorld();
 });
 afterAll(async () => {
-  await world?.close();
+  await world?.stop();
 });
 
 const space = () => world.sandbox.options.spaceId;

@@ -7,6 +7,7 @@
 
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
+import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
 import {
@@ -25,26 +26,22 @@ import { toAppError } from "../../lib/http/errors";
 import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/jobs/archive-events";
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import { DEFAULT_REQUEUE_LIMITS } from "../../lib/jobs/requeue";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
-import { startWorld, type World } from "../archive/helpers";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { type ArchiveWorld, startArchiveWorld } from "../archive/helpers";
 import { sqsEvent } from "../support/handler-stack";
 import { lambdaContext } from "../support/lambda";
 
 const TABLE = "budget-test";
 let dynamo: LocalDynamo;
-let world: World;
-let emulator: Awaited<ReturnType<typeof startLocalEmulator>>;
+let world: ArchiveWorld;
+let emulator: FauxqsServer;
 
 beforeAll(async () => {
-  dynamo = await startLocalDynamo(0, TABLE);
-  world = await startWorld();
-  emulator = await startLocalEmulator(0, { queues: [{ name: "jobs" }, { name: "dead" }] });
+  world = await startArchiveWorld({}, { dynamo: TABLE, queues: ["jobs", "dead"] });
+  dynamo = world.dynamo as LocalDynamo;
+  emulator = world.emulator;
 });
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-  await emulator?.stop();
-});
+afterAll(() => world?.stop());
 
 /** 2026-11-30 15:59:59 UTC is 23:59:59 on the 30th in Beijing; one second later is December there. */
 const LAST_SECOND_OF_NOVEMBER_CN = Date.UTC(2026, 10, 30, 15, 59, 59);

@@ -12,14 +12,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type S3Proxy, startS3Proxy } from "../../chaos/s3-proxy";
 import { type ArchivedResult, archiveFile } from "../../lib/archive";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
+import {
+  type ArchiveWorld,
+  BUCKET,
+  MiB,
+  seedOf,
+  sha256OfObject,
+  startArchiveWorld,
+} from "../archive/helpers";
 
-let world: World;
+let world: ArchiveWorld;
 let proxy: S3Proxy;
 let s3: S3Client;
 
 beforeAll(async () => {
-  world = await startWorld();
+  world = await startArchiveWorld();
   proxy = await startS3Proxy(world.emulator.address);
   s3 = new S3Client({
     endpoint: proxy.url,
@@ -31,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   await proxy?.close();
-  await world?.close();
+  await world?.stop();
 });
 
 let files = 0;

@@ -8,23 +8,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetItemId, chinaMonth } from "../../lib/budget";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE } from "../../scripts/local-env";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
-import { resultOf, runCli } from "./run-cli";
+import type { LocalDynamo } from "../../scripts/local-services";
+import {
+  type ArchiveWorld,
+  BUCKET,
+  MiB,
+  seedOf,
+  sha256OfObject,
+  startArchiveWorld,
+} from "../archive/helpers";
+import { onlyJsonLine, runCli } from "../support/run-process";
 
-let world: World;
+let world: ArchiveWorld;
 let dynamo: LocalDynamo;
 
 beforeAll(async () => {
-  world = await startWorld();
+  // With the local stack's DynamoDB (dynalite), where the monthly call budget is counted.
+  world = await startArchiveWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE });
   world.emulator.createBucket(LOCAL_BUCKET);
-  // The local stack's DynamoDB (dynalite), where the monthly call budget is counted.
-  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
+  dynamo = world.dynamo as LocalDynamo;
 });
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-});
+afterAll(() => world?.stop());
 
 const space = () => world.sandbox.options.spaceId;
 
@@ -34,7 +38,7 @@ describe("archive CLI", () => {
     const dentryId = world.sandbox.putGeneratedFile({ name: "cli 报告.pdf", size, parentPath: "cli" });
     const first = await runCli(["--space-id", space(), "--dentry-id", dentryId], world.cliEnv());
     expect(first.code, first.stderr).toBe(0);
-    const result = resultOf(first);
+    const result = onlyJsonLine(first);
     expect(result).toMatchObject({
       status: "archived",
       bucket: BUCKET,
@@ -61,7 +65,12 @@ describe("archive CLI", () => {
       world.cliEnv(),
     );
     expect(second.code, second.stderr).toBe(0);
-    expect(resultOf(second)).toMatchObject({ status: "skipped", key: result.key, size, etag: result.etag });
+    expect(onlyJsonLine(second)).toMatchObject({
+      status: "skipped",
+      key: result.key,
+      size,
+      etag: result.etag,
+    });
     expect(world.sandbox.calls().file).toBe(0);
   });
 
@@ -87,7 +96,7 @@ describe("archive CLI", () => {
     }
     const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(resultOf(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
+    expect(onlyJsonLine(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
     // Counted in the local stack's budget (the default budget, in its DynamoDB table).
     const item = await dynamo.client.send(
       new GetItemCommand({

@@ -3,11 +3,12 @@
  * on stdout, --dry-run, sources from flags or ARCHIVE_SOURCES, Ctrl-C and --resume, exit codes, and the
  * local-stack defaults when no DingTalk credentials are set.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LOCAL_IDEMPOTENCY_TABLE, LOCAL_QUEUES } from "../../scripts/local-env";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { onlyJsonLine, runBackfill, startBackfill } from "../support/run-process";
+import { resetWorld, useWorld } from "../support/use-world";
 import {
-  BUCKET,
   drainJobs,
   fileVersions,
   jobsIn,
@@ -16,55 +17,33 @@ import {
   SAMPLE_FILES,
   SAMPLE_PAGES,
   SPACE,
-  startWorld,
-  type World,
+  startScheduleWorld,
 } from "./helpers";
-import { runBackfill, startBackfill, summaryOf } from "./run-backfill";
 
-let world: World;
-let dynamo: LocalDynamo;
+// With the local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
+const world = useWorld(async () => {
+  const started = await startScheduleWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE });
+  started.emulator.createQueue(LOCAL_QUEUES.archive);
+  return started;
+}, resetWorld);
+const dynamo = () => world.dynamo as LocalDynamo;
 
-beforeAll(async () => {
-  world = await startWorld();
-  world.emulator.createQueue(LOCAL_QUEUES.archive);
-  // The local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
-  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
-});
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-});
-beforeEach(() => {
-  world.emulator.reset();
-  world.sandbox.clearFaults();
-});
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
+/** The backfill's environment: this world, as the schedule function gets it. */
+const env = (extra: Record<string, string> = {}) =>
+  world.env({
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_S3: world.emulator.address,
-    AWS_ENDPOINT_URL_SQS: world.emulator.address,
-    DINGTALK_API_BASE: world.sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    ARCHIVE_BUCKET: BUCKET,
     ARCHIVE_PREFIX: PREFIX,
     ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
     ...extra,
-  };
-}
+  });
 
 describe("backfill CLI", () => {
   it("--dry-run lists what it would queue and queues nothing", async () => {
     world.sandbox.resetCalls();
     const outcome = await runBackfill(["--space-id", SPACE, "--dry-run"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
-    const summary = summaryOf(outcome);
+    const summary = onlyJsonLine(outcome);
     expect(summary).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
     expect(summary.jobs).toHaveLength(SAMPLE_FILES);
     expect(summary.jobs).toContainEqual(
@@ -89,7 +68,7 @@ describe("backfill CLI", () => {
     const docs = world.sandbox.dentryIdByPath("docs") as string;
     const outcome = await runBackfill(["--space-id", SPACE, "--parent-id", docs, "--no-recursive"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(summaryOf(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
+    expect(onlyJsonLine(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
     expect(jobsIn(world)).toEqual([
       expect.objectContaining({ dentryId: world.sandbox.dentryIdByPath("docs/guide.md"), version: 2 }),
     ]);
@@ -102,7 +81,7 @@ describe("backfill CLI", () => {
       env({ ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE, parentId: many }]) }),
     );
     expect(good.code, good.stderr).toBe(0);
-    expect(summaryOf(good)).toMatchObject({ queued: 120 });
+    expect(onlyJsonLine(good)).toMatchObject({ queued: 120 });
 
     const bad = await runBackfill([], env({ ARCHIVE_SOURCES: '[{"spaceId": 7}]' }));
     expect(bad.code).toBe(1);
@@ -119,7 +98,7 @@ describe("backfill CLI", () => {
     running.child.kill("SIGINT");
     const stopped = await running.done;
     expect(stopped.code, stopped.stderr).toBe(130);
-    const first = summaryOf(stopped);
+    const first = onlyJsonLine(stopped);
     expect(first).toMatchObject({ status: "stopped", cursor: { kind: "archive-scan", invocation: 2 } });
     expect(first.pages).toBeLessThan(SAMPLE_PAGES);
     expect(stopped.stderr).toMatch(/--resume/);
@@ -127,7 +106,7 @@ describe("backfill CLI", () => {
     world.sandbox.clearFaults();
     const resumed = await runBackfill(["--resume", JSON.stringify(first.cursor)], env());
     expect(resumed.code, resumed.stderr).toBe(0);
-    const rest = summaryOf(resumed);
+    const rest = onlyJsonLine(resumed);
     expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE_PAGES } });
     const jobs = await drainJobs(world);
     expect(jobs).toHaveLength(SAMPLE_FILES);
@@ -138,7 +117,7 @@ describe("backfill CLI", () => {
     const local = env({
       SANDBOX_PORT: String(world.sandbox.port),
       EMULATOR_PORT: String(world.emulator.port),
-      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
+      DYNAMODB_PORT: new URL(dynamo().endpoint).port,
     });
     for (const name of [
       "DINGTALK_API_BASE",
@@ -147,6 +126,7 @@ describe("backfill CLI", () => {
       "DINGTALK_UNION_ID",
       "AWS_ENDPOINT_URL_S3",
       "AWS_ENDPOINT_URL_SQS",
+      "AWS_ENDPOINT_URL_DYNAMODB",
       "ARCHIVE_QUEUE_URL",
     ]) {
       delete local[name];
@@ -156,7 +136,7 @@ describe("backfill CLI", () => {
       local,
     );
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(summaryOf(outcome)).toMatchObject({ queued: 1 });
+    expect(onlyJsonLine(outcome)).toMatchObject({ queued: 1 });
     expect(world.emulator.inspectQueue(LOCAL_QUEUES.archive)?.messages.ready).toHaveLength(1);
   });
 
@@ -166,24 +146,24 @@ describe("backfill CLI", () => {
   }, async () => {
     const local = env({
       IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo().endpoint,
       DINGTALK_MONTHLY_CALL_BUDGET: "1000",
     });
     const first = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
-    expect(summaryOf(first)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(first)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
     // A dry run queues nothing, so it is no run to continue from.
     const real = await runBackfill(["--space-id", SPACE], local);
-    expect(summaryOf(real)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(real)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
     world.sandbox.resetCalls();
     const next = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
-    expect(summaryOf(next)).toMatchObject({
+    expect(onlyJsonLine(next)).toMatchObject({
       status: "complete",
       pages: 1,
       dingtalkCalls: { listAllDentries: 1 },
     });
     expect(world.sandbox.calls()).toMatchObject({ listAllDentries: 1, listDentries: 0 });
     const full = await runBackfill(["--space-id", SPACE, "--dry-run", "--full"], local);
-    expect(summaryOf(full)).toMatchObject({
+    expect(onlyJsonLine(full)).toMatchObject({
       pages: SAMPLE_PAGES,
       dingtalkCalls: { listDentries: SAMPLE_PAGES },
     });

@@ -5,10 +5,11 @@
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { listArchivedVersions } from "../../lib/schedule/archived";
 import { continueRun, retryDelaySeconds, startRun } from "../../lib/schedule/run";
 import { sendMessageBatches } from "../../lib/schedule/send-batch";
+import { resetWorld, useWorld } from "../support/use-world";
 import {
   BUCKET,
   countCalls,
@@ -21,23 +22,11 @@ import {
   SAMPLE_FILES,
   SAMPLE_PAGES,
   SPACE,
-  startWorld,
-  type World,
+  startScheduleWorld,
 } from "./helpers";
 
-let world: World;
 const root = [{ spaceId: SPACE, parentId: "0", recursive: true }];
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(() => {
-  world.emulator.reset();
-  world.sandbox.clearFaults();
-});
+const world = useWorld(startScheduleWorld, resetWorld);
 
 /**
  * Make SQS fail the entries whose index `failing` picks on their first `times` sends: the entries are taken

@@ -6,11 +6,11 @@
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import type { RunSummary } from "../../lib/schedule/run";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "../support/lambda";
+import { useWorld } from "../support/use-world";
 import {
   BUCKET,
   drainCursors,
@@ -22,57 +22,36 @@ import {
   SAMPLE_FILES,
   SAMPLE_PAGES,
   SPACE,
-  startWorld,
-  type World,
+  startScheduleWorld,
 } from "./helpers";
 
-let world: World;
-let dynamo: LocalDynamo;
 let schedule: Handler;
 let archive: Handler;
 const deadLetters = "archive-jobs-dlq";
 
+const world = useWorld(
+  () => startScheduleWorld({}, { dynamo: "idempotency" }),
+  (w) => w.sandbox.clearFaults(),
+);
+
 beforeAll(async () => {
-  world = await startWorld();
   world.emulator.createQueue(deadLetters);
-  dynamo = await startLocalDynamo(0, "idempotency");
-  const host = world.sandbox.fileHost;
-  Object.assign(process.env, {
-    DINGTALK_API_BASE: world.sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    ARCHIVE_BUCKET: BUCKET,
-    ARCHIVE_PREFIX: PREFIX,
-    ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
-    ARCHIVE_SCAN_QUEUE_URL: world.queueUrl(QUEUES.scan),
-    ARCHIVE_SCAN_STOP_MARGIN_SECONDS: "5",
-    ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE }]),
-    // The archive function's own settings.
-    WEBHOOK_SECRET_ARCHIVE: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
-    IDEMPOTENCY_TABLE: "idempotency",
-    ARCHIVE_DLQ_URL: world.queueUrl(deadLetters),
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    AWS_ENDPOINT_URL_S3: world.emulator.address,
-    AWS_ENDPOINT_URL_SQS: world.emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
+  Object.assign(
+    process.env,
+    world.env({
+      ARCHIVE_PREFIX: PREFIX,
+      ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
+      ARCHIVE_SCAN_QUEUE_URL: world.queueUrl(QUEUES.scan),
+      ARCHIVE_SCAN_STOP_MARGIN_SECONDS: "5",
+      ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE }]),
+      // The archive function's own settings.
+      WEBHOOK_SECRET_ARCHIVE: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
+      IDEMPOTENCY_TABLE: "idempotency",
+      ARCHIVE_DLQ_URL: world.queueUrl(deadLetters),
+    }),
+  );
   schedule = (await import("../../functions/archive-schedule/handler")).handler as Handler;
   archive = (await import("../../functions/archive/handler")).handler as Handler;
-});
-
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-});
-
-beforeEach(() => {
-  world.sandbox.clearFaults();
 });
 
 /**

@@ -1,18 +1,17 @@
 /**
- * The schedule tests' world: the DingTalk sandbox (sample tree: nested folders, `many/` with 120 files) and
- * fauxqs (S3 + SQS) in this process on ephemeral ports, real AWS SDK clients configured as production's
- * (endpoint + path-style) and a real DingTalk client. Nothing mocked.
+ * The schedule tests' world: the one test world (the DingTalk sandbox with its sample tree: nested folders,
+ * `many/` with 120 files; fauxqs for S3 + SQS) with the schedule's queues, and a real DingTalk client.
+ * Nothing mocked.
  */
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { PurgeQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { FauxqsServer } from "fauxqs";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { archiveKey } from "../../lib/archive";
 import { createDingTalkClient, type DingTalkClient } from "../../lib/dingtalk";
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import type { ScanCursor } from "../../lib/schedule/cursor";
 import type { RunDeps } from "../../lib/schedule/run";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../sandbox/server";
-import { startLocalEmulator } from "../../scripts/local-services";
+import type { SandboxOptions } from "../../sandbox/server";
+import { startWorld, type World, type WorldOptions } from "../support/world";
 
 export const BUCKET = "schedule-test";
 export const PREFIX = "dingtalk/";
@@ -26,37 +25,25 @@ export const SAMPLE_FOLDERS = 8;
 /** One page per folder, but `many/` (120 entries) takes three pages of 50. */
 export const SAMPLE_PAGES = 10;
 
-export interface World {
-  sandbox: Sandbox;
-  emulator: FauxqsServer;
-  s3: S3Client;
-  sqs: SQSClient;
+export interface ScheduleWorld extends World {
   dingtalk: DingTalkClient;
-  queueUrl(name: string): string;
   /** Listing answers pass through this (e.g. to mark files DELETED): the sandbox has no deleted files. */
   rewriteListing: { current?: (dentry: Record<string, unknown>) => Record<string, unknown> };
   deps(overrides?: Partial<RunDeps>): RunDeps;
-  close(): Promise<void>;
 }
 
-export async function startWorld(options: SandboxOptions = {}): Promise<World> {
-  const sandbox = await startSandbox({ port: 0, ...options });
-  const emulator = await startLocalEmulator(0, {
-    buckets: [BUCKET],
-    queues: [{ name: QUEUES.archive }, { name: QUEUES.scan }],
-  });
-  const aws = {
-    endpoint: emulator.address,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  };
-  const s3 = new S3Client({ ...aws, forcePathStyle: true });
-  const sqs = new SQSClient(aws);
-  const rewriteListing: World["rewriteListing"] = {};
+/** The one world (test/support/world.ts) with the schedule's queues, plus the run's deps. */
+export async function startScheduleWorld(
+  sandbox: SandboxOptions = {},
+  more: Pick<WorldOptions, "dynamo"> = {},
+): Promise<ScheduleWorld> {
+  const world = await startWorld({ ...more, sandbox, bucket: BUCKET, queues: [QUEUES.archive, QUEUES.scan] });
+  const { s3, sqs, queueUrl } = world;
+  const rewriteListing: ScheduleWorld["rewriteListing"] = {};
   const dingtalk = createDingTalkClient({
-    baseUrl: sandbox.url,
-    appKey: sandbox.options.appKey,
-    appSecret: sandbox.options.appSecret,
+    baseUrl: world.sandbox.url,
+    appKey: world.sandbox.options.appKey,
+    appSecret: world.sandbox.options.appSecret,
     retry: { maxAttempts: 2, baseDelayMs: 1, qpsLimitDelayMs: 2, maxDelayMs: 5, maxTotalMs: 2_000 },
     fetch: async (input, init) => {
       const answer = await fetch(input, init);
@@ -67,14 +54,9 @@ export async function startWorld(options: SandboxOptions = {}): Promise<World> {
       return new Response(JSON.stringify(body), { status: answer.status, headers: answer.headers });
     },
   });
-  const queueUrl = (name: string) => `${emulator.address}/000000000000/${name}`;
   return {
-    sandbox,
-    emulator,
-    s3,
-    sqs,
+    ...world,
     dingtalk,
-    queueUrl,
     rewriteListing,
     deps: (overrides = {}) => ({
       dingtalk,
@@ -84,25 +66,17 @@ export async function startWorld(options: SandboxOptions = {}): Promise<World> {
       prefix: PREFIX,
       archiveQueueUrl: queueUrl(QUEUES.archive),
       scanQueueUrl: queueUrl(QUEUES.scan),
-      defaultUnionId: sandbox.options.unionId,
+      defaultUnionId: world.sandbox.options.unionId,
       shouldStop: () => false,
       send: { baseDelayMs: 1 },
       ...overrides,
     }),
-    close: async () => {
-      s3.destroy();
-      sqs.destroy();
-      await sandbox.close();
-      await emulator.stop();
-    },
   };
 }
 
 /** Bodies of the messages waiting in a queue (ready or delayed), parsed. */
 export function bodiesIn<T = Record<string, unknown>>(world: World, name: string): T[] {
-  const state = world.emulator.inspectQueue(name);
-  if (!state) throw new Error(`no queue ${name}`);
-  return [...state.messages.ready, ...state.messages.delayed].map((m) => JSON.parse(m.body) as T);
+  return world.messages<T>(name);
 }
 
 export const jobsIn = (world: World) => bodiesIn<ArchiveJob>(world, QUEUES.archive);

@@ -13,21 +13,20 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ArchiveDeps, archiveFile } from "../../lib/archive";
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import { type RunDeps, startRun } from "../../lib/schedule/run";
 import { dynamoScheduleState } from "../../lib/schedule/state";
 import { fileCheckpointStore } from "../../lib/transfer";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
-import { BUCKET, countCalls, drainJobs, PREFIX, SPACE, startWorld, type World } from "./helpers";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { useWorld } from "../support/use-world";
+import { BUCKET, countCalls, drainJobs, PREFIX, SPACE, startScheduleWorld } from "./helpers";
 
 const FILES = Number(process.env.QUOTA_TEST_FILES ?? 150);
 const PER_FOLDER = 40;
 const HOUR = 3600_000;
 
-let world: World;
-let dynamo: LocalDynamo;
 let checkpointDir: string;
 let emptyDir: string;
 let clock = Date.UTC(2026, 5, 1, 2, 0);
@@ -35,35 +34,44 @@ let clock = Date.UTC(2026, 5, 1, 2, 0);
 const fileName = (i: number) => `file-${String(i).padStart(5, "0")}.txt`;
 const folderOf = (i: number) => `quota/batch-${String(Math.floor(i / PER_FOLDER)).padStart(3, "0")}`;
 
-beforeAll(async () => {
-  // An empty SANDBOX_DIR: the space holds only the generated files below (no sample tree).
-  emptyDir = await mkdtemp(join(tmpdir(), "quota-space-"));
-  world = await startWorld({
-    dir: emptyDir,
-    now: () => clock,
-    // The test moves the sandbox's clock by hours and days: a token expiring on it would cost a refused call.
-    tokenTtlSeconds: 365 * 24 * 3600,
-    generatedFiles: Array.from({ length: FILES }, (_, i) => ({
-      name: fileName(i),
-      size: 64 + (i % 50),
-      parentPath: folderOf(i),
-    })),
-  });
-  dynamo = await startLocalDynamo(0, "quota-state");
-  checkpointDir = await mkdtemp(join(tmpdir(), "quota-test-"));
-}, 120_000);
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-  if (checkpointDir) await rm(checkpointDir, { recursive: true, force: true });
-  if (emptyDir) await rm(emptyDir, { recursive: true, force: true });
-});
+// An empty SANDBOX_DIR: the space holds only the generated files below (no sample tree); removed after the world.
+const world = useWorld(
+  async () => {
+    emptyDir = await mkdtemp(join(tmpdir(), "quota-space-"));
+    const started = await startScheduleWorld(
+      {
+        dir: emptyDir,
+        now: () => clock,
+        // The test moves the sandbox's clock by hours and days: a token expiring on it would cost a refused call.
+        tokenTtlSeconds: 365 * 24 * 3600,
+        generatedFiles: Array.from({ length: FILES }, (_, i) => ({
+          name: fileName(i),
+          size: 64 + (i % 50),
+          parentPath: folderOf(i),
+        })),
+      },
+      { dynamo: "quota-state" },
+    );
+    checkpointDir = await mkdtemp(join(tmpdir(), "quota-test-"));
+    return {
+      ...started,
+      async stop() {
+        await started.stop();
+        await rm(checkpointDir, { recursive: true, force: true });
+        await rm(emptyDir, { recursive: true, force: true });
+      },
+    };
+  },
+  undefined,
+  120_000,
+);
+const dynamo = () => world.dynamo as LocalDynamo;
 
 const root = [{ spaceId: SPACE, parentId: "0", recursive: true }];
 
 function runDeps(overrides: Partial<RunDeps> = {}): RunDeps {
   return world.deps({
-    state: dynamoScheduleState(dynamo.client, "quota-state"),
+    state: dynamoScheduleState(dynamo().client, "quota-state"),
     now: () => clock,
     ...overrides,
   });

@@ -2,9 +2,10 @@
  * Scheduled archive runs (lib/schedule) against the sandbox's sample tree and fauxqs: incremental runs,
  * the DingTalk calls each run spends, continuation across invocations, and what is never queued.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ScanCursor } from "../../lib/schedule/cursor";
 import { continueRun, startRun } from "../../lib/schedule/run";
+import { useWorld } from "../support/use-world";
 import {
   countCalls,
   cursorsIn,
@@ -17,22 +18,13 @@ import {
   SAMPLE_FOLDERS,
   SAMPLE_PAGES,
   SPACE,
-  startWorld,
-  type World,
+  startScheduleWorld,
 } from "./helpers";
 
-let world: World;
 const root = [{ spaceId: SPACE, parentId: "0", recursive: true }];
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(async () => {
-  world.emulator.reset();
-  world.rewriteListing.current = undefined;
+const world = useWorld(startScheduleWorld, (w) => {
+  w.emulator.reset();
+  w.rewriteListing.current = undefined;
 });
 
 describe("an incremental run over a space with nested folders", () => {
