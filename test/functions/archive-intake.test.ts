@@ -4,25 +4,20 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadArchiveIntakeSettings } from "../../lib/archive-intake/deps";
 import type { Sandbox } from "../../sandbox/server";
-import { loadHandler, QUEUES, type Stack, startStack, WEBHOOK_SECRETS } from "../support/handler-stack";
+import { loadHandler, QUEUES, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";
 
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
 let handler: Handler;
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   ({ sandbox, emulator } = stack);
   handler = await loadHandler("archive-intake");
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 beforeEach(() => emulator.reset());

@@ -5,25 +5,23 @@
  * The clock (Date only) is moved forward instead of waiting hours.
  */
 import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
-import { invoke, loadHandler, QUEUES, type Stack, startStack } from "../support/handler-stack";
+import { invoke, loadHandler, QUEUES, useStack } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 
 const MAX_ATTEMPTS = 4;
 
-let stack: Stack;
 let sandbox: Sandbox;
 let handler: Handler;
 
+const stack = useStack({
+  env: { ARCHIVE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ARCHIVE_MAX_AGE_HOURS: "48" },
+});
 beforeAll(async () => {
-  stack = await startStack({
-    env: { ARCHIVE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ARCHIVE_MAX_AGE_HOURS: "48" },
-  });
   sandbox = stack.sandbox;
   handler = await loadHandler("archive");
 });
-afterAll(() => stack?.stop());
 beforeEach(() => {
   sandbox.clearFaults();
   sandbox.resetCalls();

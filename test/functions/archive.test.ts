@@ -1,23 +1,11 @@
-/**
- * The archive function's handler, invoked as Lambda would, against real servers: the DingTalk sandbox,
- * fauxqs for S3 and SQS, dynalite for idempotency records. Nothing is mocked.
- */
-import { createHash } from "node:crypto";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { EventBridgeEvent, Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import type { Sandbox } from "../../sandbox/server";
-import {
-  BUCKET,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
-} from "../support/handler-stack";
+import { BUCKET, loadHandler, QUEUES, sqsEvent, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
+import { sha256OfObject } from "../support/world";
 
 const secret = WEBHOOK_SECRETS.archive;
 const MiB = 1024 * 1024;
@@ -26,22 +14,14 @@ const queue = QUEUES.archive;
 const deadLetters = QUEUES.archiveDlq;
 const bigFile = { name: "big.bin", size: 12 * MiB + 7, seed: "archive-fn-big" };
 
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
 let handler: Handler;
-let s3: S3Client;
 
+const stack = useStack({ sandbox: { generatedFiles: [bigFile] } });
 beforeAll(async () => {
-  stack = await startStack({ sandbox: { generatedFiles: [bigFile] } });
   ({ sandbox, emulator } = stack);
-  s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
   handler = await loadHandler("archive");
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await stack?.stop();
 });
 
 beforeEach(() => {
@@ -66,19 +46,9 @@ function messagesIn(name: string): Array<{ body: Record<string, unknown>; delaye
   ];
 }
 
-function sqsEventOf(...bodies: unknown[]): SQSEvent {
-  const template = sampleEvent<SQSEvent>("archive.sqs.json").Records[0] as SQSEvent["Records"][number];
-  return {
-    Records: bodies.map((body, i) => ({ ...template, messageId: `m-${i}`, body: JSON.stringify(body) })),
-  };
-}
+const sqsEventOf = (...bodies: unknown[]): SQSEvent => sqsEvent(bodies.map((body) => JSON.stringify(body)));
 
-async function objectSha256(key: string): Promise<string> {
-  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const hash = createHash("sha256");
-  for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
+const objectSha256 = async (key: string) => (await sha256OfObject(stack.s3, bucket, key)).sha256;
 
 const bigId = () => sandbox.dentryIdByPath(bigFile.name) as string;
 

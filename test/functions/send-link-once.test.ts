@@ -10,43 +10,33 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
 import type { FaultRule } from "../../sandbox/types";
-import {
-  errorOf,
-  invoke,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
-} from "../support/handler-stack";
+import { errorOf, invoke, loadHandler, QUEUES, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { sampleEvent, signedHttpEvent } from "../support/lambda";
 import { REAL_IDS, REAL_SANDBOX_IDS } from "../support/real-ids";
 
 /** Short enough that a stalled answer costs the test half a second, not the default 10 s. */
 const TIMEOUT_MS = 500;
 
-let stack: Stack;
 let sandbox: Sandbox;
 let handler: Handler;
 let fileId: string;
 
+const stack = useStack({
+  sandbox: REAL_SANDBOX_IDS,
+  env: {
+    DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS),
+    // Requests here may act as any of the corpus's real-shaped union ids.
+    ALLOWED_UNION_IDS: REAL_IDS.unionIds.join(","),
+  },
+});
 beforeAll(async () => {
-  stack = await startStack({
-    sandbox: REAL_SANDBOX_IDS,
-    env: {
-      DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS),
-      // Requests here may act as any of the corpus's real-shaped union ids.
-      ALLOWED_UNION_IDS: REAL_IDS.unionIds.join(","),
-    },
-  });
   sandbox = stack.sandbox;
   handler = await loadHandler("send-link");
   fileId = sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
-afterAll(() => stack?.stop());
 beforeEach(() => {
   sandbox.clearFaults();
   stack.emulator.reset();

@@ -10,27 +10,22 @@ import type {
   SQSEvent,
 } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
-import { loadHandler, type Stack, startStack, WEBHOOK_SECRETS } from "../support/handler-stack";
+import { loadHandler, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
 
 const secret = WEBHOOK_SECRETS["send-link"];
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
 let handler: Handler;
 let fileId: string;
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   ({ sandbox, emulator } = stack);
   handler = await loadHandler("send-link");
   fileId = sandbox.dentryIdByPath("报告 2026.pdf") as string;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 beforeEach(() => sandbox.clearFaults());

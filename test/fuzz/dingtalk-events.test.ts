@@ -24,26 +24,23 @@ import {
   invoke,
   loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  useStack,
   watchRejections,
 } from "../support/handler-stack";
 import { REAL_IDS } from "../support/real-ids";
 import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 
-let stack: Stack;
 let handler: Handler;
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   handler = await loadHandler("dingtalk-events");
 });
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
 });
 
 beforeEach(() => stack.emulator.reset());

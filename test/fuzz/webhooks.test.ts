@@ -18,8 +18,7 @@ import {
   invoke,
   loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  useStack,
   WEBHOOK_SECRETS,
   watchRejections,
 } from "../support/handler-stack";
@@ -33,15 +32,14 @@ import {
   runs,
 } from "./arbitraries";
 
-let stack: Stack;
 let handlers: Record<"send-link" | "archive-intake", Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   handlers = {
     "send-link": await loadHandler("send-link"),
     "archive-intake": await loadHandler("archive-intake"),
@@ -51,7 +49,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
   expect(prototypeSnapshot()).toEqual(prototypeBefore);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });

@@ -20,15 +20,7 @@ import { AppError } from "../../lib/errors";
 import { archiveJobSchema } from "../../lib/jobs/archive-job";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
-import {
-  invoke,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  sqsEvent,
-  startStack,
-  watchRejections,
-} from "../support/handler-stack";
+import { invoke, loadHandler, QUEUES, sqsEvent, useStack, watchRejections } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 import { REAL_IDS } from "../support/real-ids";
 import {
@@ -42,22 +34,20 @@ import {
 
 type Worker = "send-link" | "archive";
 
-let stack: Stack;
 let handlers: Record<Worker, Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   handlers = { "send-link": await loadHandler("send-link"), archive: await loadHandler("archive") };
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
   expect(prototypeSnapshot()).toEqual(prototypeBefore);
 });
 

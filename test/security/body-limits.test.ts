@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/webhooks/verify";
 import { buildPush } from "../../sandbox/push";
 import {
@@ -17,8 +17,7 @@ import {
   invoke,
   loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 
@@ -33,16 +32,11 @@ const ENDPOINTS: Record<string, HttpFunction> = {
   "/webhooks/dingtalk-events": "dingtalk-events",
 };
 
-let stack: Stack;
 const handlers = {} as Record<HttpFunction, Handler>;
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   for (const name of Object.values(ENDPOINTS)) handlers[name] = await loadHandler(name);
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 /** Every httpApi path in serverless.yml. */

@@ -8,39 +8,31 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import fc from "fast-check";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildPush, storageEvent } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import { runs } from "../fuzz/arbitraries";
 import {
   EVENT_KEYS,
   errorOf,
-  httpEvent,
   invoke,
   loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
+  signedEvent,
+  useStack,
 } from "../support/handler-stack";
 
-let stack: Stack;
 let sendLink: Handler;
 let archive: Handler;
 let events: Handler;
 let fileId: string;
 
+const stack = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   sendLink = await loadHandler("send-link");
   archive = await loadHandler("archive-intake");
   events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 beforeEach(() => stack.emulator.reset());
@@ -69,11 +61,7 @@ describe("stale timestamps", () => {
           const before = links();
           const body = route === "send-link" ? linkBody() : archiveBody();
           const at = new Date(Date.now() + seconds * 1000);
-          const event = httpEvent(
-            route,
-            body,
-            signWebhook(WEBHOOK_SECRETS[route === "send-link" ? "send-link" : "archive"], newId(), body, at),
-          );
+          const event = signedEvent(route, body, { id: newId(), at });
           const result = await http(route === "send-link" ? sendLink : archive, event);
           const sideEffects = links() - before + stack.messages(QUEUES.archive).length;
           if (Math.abs(seconds) > 300) {
@@ -95,21 +83,16 @@ describe("replayed webhooks", () => {
   it("send-link: the captured request again, re-signed, and five at once: one link, the first answer", async () => {
     const id = newId();
     const body = linkBody();
-    const captured = httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body));
+    const captured = signedEvent("send-link", body, { id: id });
     const before = links();
     const first = await http(sendLink, captured);
     expect(first.statusCode).toBe(200);
     const again = await http(sendLink, captured);
-    const resigned = await http(
-      sendLink,
-      httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body)),
-    );
+    const resigned = await http(sendLink, signedEvent("send-link", body, { id: id }));
     expect(again.body).toBe(first.body);
     expect(resigned.body).toBe(first.body);
     const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        http(sendLink, httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body))),
-      ),
+      Array.from({ length: 5 }, () => http(sendLink, signedEvent("send-link", body, { id: id }))),
     );
     for (const answer of burst) expect(answer.body).toBe(first.body);
     expect(links() - before).toBe(1);
@@ -120,9 +103,7 @@ describe("replayed webhooks", () => {
     const body = linkBody();
     const before = links();
     const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        http(sendLink, httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body))),
-      ),
+      Array.from({ length: 5 }, () => http(sendLink, signedEvent("send-link", body, { id: id }))),
     );
     expect(links() - before).toBe(1);
     for (const answer of burst) {
@@ -133,34 +114,18 @@ describe("replayed webhooks", () => {
 
   it("the same webhook-id with another body: 422, nothing sent or queued", async () => {
     const id = newId();
-    await http(
-      sendLink,
-      httpEvent("send-link", linkBody(), signWebhook(WEBHOOK_SECRETS["send-link"], id, linkBody())),
-    );
+    await http(sendLink, signedEvent("send-link", linkBody(), { id: id }));
     const before = links();
     const other = JSON.stringify({ ...JSON.parse(linkBody()), unionId: "someone-else" });
-    const result = await http(
-      sendLink,
-      httpEvent("send-link", other, signWebhook(WEBHOOK_SECRETS["send-link"], id, other)),
-    );
+    const result = await http(sendLink, signedEvent("send-link", other, { id: id }));
     expect(result.statusCode).toBe(422);
     expect(errorOf(result).code).toBe("IdempotencyKeyReused");
     expect(links()).toBe(before);
 
     const archiveId = newId();
-    await http(
-      archive,
-      httpEvent(
-        "archive-intake",
-        archiveBody(),
-        signWebhook(WEBHOOK_SECRETS.archive, archiveId, archiveBody()),
-      ),
-    );
+    await http(archive, signedEvent("archive-intake", archiveBody(), { id: archiveId }));
     const changed = JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId, version: 1 });
-    const refused = await http(
-      archive,
-      httpEvent("archive-intake", changed, signWebhook(WEBHOOK_SECRETS.archive, archiveId, changed)),
-    );
+    const refused = await http(archive, signedEvent("archive-intake", changed, { id: archiveId }));
     expect(refused.statusCode).toBe(422);
     expect(stack.messages(QUEUES.archive)).toHaveLength(1);
   });
@@ -168,14 +133,12 @@ describe("replayed webhooks", () => {
   it("archive: a replayed webhook queues one job and answers the same job id", async () => {
     const id = newId();
     const body = archiveBody();
-    const captured = httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body));
+    const captured = signedEvent("archive-intake", body, { id: id });
     const answers = [
       await http(archive, captured),
       await http(archive, captured),
       ...(await Promise.all(
-        Array.from({ length: 4 }, () =>
-          http(archive, httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body))),
-        ),
+        Array.from({ length: 4 }, () => http(archive, signedEvent("archive-intake", body, { id: id }))),
       )),
     ];
     const first = answers[0] as APIGatewayProxyStructuredResultV2;

@@ -15,7 +15,7 @@ import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPush } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
-import { EVENT_KEYS, loadHandler, type Stack, startStack } from "../support/handler-stack";
+import { EVENT_KEYS, loadHandler, useStack } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";
 import { type LocalSsm, startLocalSsm } from "../support/ssm";
 
@@ -27,7 +27,6 @@ const EVENT_AES_KEY = "/bridge/test/dingtalk-event-aes-key";
 const secret = (name: string) => `whsec_${Buffer.from(`rotation-${name}-secret`).toString("base64")}`;
 const [A, B, C] = [secret("a"), secret("b"), secret("c")];
 
-let stack: Stack;
 let ssm: LocalSsm;
 let handler: Handler;
 let events: Handler;
@@ -40,17 +39,20 @@ beforeAll(async () => {
     [EVENT_TOKEN]: EVENT_KEYS.token,
     [EVENT_AES_KEY]: EVENT_KEYS.aesKey,
   });
-  stack = await startStack({
-    env: {
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      SECRETS_MAX_AGE_SECONDS: "1",
-      WEBHOOK_SECRET_SEND_LINK_PARAMETER: CURRENT,
-      WEBHOOK_SECRET_SEND_LINK_PREVIOUS_PARAMETER: PREVIOUS,
-      DINGTALK_APP_SECRET_PARAMETER: APP_SECRET,
-      DINGTALK_EVENT_TOKEN_PARAMETER: EVENT_TOKEN,
-      DINGTALK_EVENT_AES_KEY_PARAMETER: EVENT_AES_KEY,
-    },
-  });
+});
+// The stack reads its secrets from the local SSM started above.
+const stack = useStack(() => ({
+  env: {
+    AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+    SECRETS_MAX_AGE_SECONDS: "1",
+    WEBHOOK_SECRET_SEND_LINK_PARAMETER: CURRENT,
+    WEBHOOK_SECRET_SEND_LINK_PREVIOUS_PARAMETER: PREVIOUS,
+    DINGTALK_APP_SECRET_PARAMETER: APP_SECRET,
+    DINGTALK_EVENT_TOKEN_PARAMETER: EVENT_TOKEN,
+    DINGTALK_EVENT_AES_KEY_PARAMETER: EVENT_AES_KEY,
+  },
+}));
+beforeAll(async () => {
   // The same variables as values would be a ConfigError ("set either ... not both").
   delete process.env.WEBHOOK_SECRET_SEND_LINK;
   delete process.env.DINGTALK_APP_SECRET;
@@ -62,7 +64,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack?.stop();
   await ssm?.stop();
 });
 

@@ -24,6 +24,12 @@ export const LOCAL_AWS = {
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
 } as const;
 
+/**
+ * For S3 clients that fail on purpose: without a logger the SDK prints "An error was encountered in a
+ * non-retryable streaming request." to the console whenever a streamed part fails.
+ */
+export const SILENT_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** An S3 client for a local endpoint, as production configures one (path-style). */
 export function localS3(endpoint: string, extra: Partial<S3ClientConfig> = {}): S3Client {
   return new S3Client({ ...LOCAL_AWS, endpoint, forcePathStyle: true, ...extra });
