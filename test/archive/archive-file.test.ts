@@ -4,7 +4,7 @@
  * generated content.
  */
 import { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   ARCHIVE_CODES,
   ArchiveError,
@@ -15,24 +15,10 @@ import {
 } from "../../lib/archive";
 import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
-import {
-  type ArchiveWorld,
-  BUCKET,
-  headObject,
-  MiB,
-  seedOf,
-  sha256OfObject,
-  startArchiveWorld,
-} from "./helpers";
+import { useWorld } from "../support/use-world";
+import { BUCKET, headObject, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: ArchiveWorld;
-
-beforeAll(async () => {
-  world = await startArchiveWorld();
-});
-afterAll(async () => {
-  await world?.stop();
-});
+const world = useWorld(startArchiveWorld);
 beforeEach(() => {
   world.sandbox.clearFaults();
 });

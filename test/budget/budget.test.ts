@@ -8,7 +8,7 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
 import {
   budgetItemId,
@@ -27,21 +27,20 @@ import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/jobs/archiv
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import { DEFAULT_REQUEUE_LIMITS } from "../../lib/jobs/requeue";
 import type { LocalDynamo } from "../../scripts/local-services";
-import { type ArchiveWorld, startArchiveWorld } from "../archive/helpers";
+import { startArchiveWorld } from "../archive/helpers";
 import { sqsEvent } from "../support/handler-stack";
 import { lambdaContext } from "../support/lambda";
+import { useWorld } from "../support/use-world";
 
 const TABLE = "budget-test";
 let dynamo: LocalDynamo;
-let world: ArchiveWorld;
 let emulator: FauxqsServer;
 
+const world = useWorld(() => startArchiveWorld({}, { dynamo: TABLE, queues: ["jobs", "dead"] }));
 beforeAll(async () => {
-  world = await startArchiveWorld({}, { dynamo: TABLE, queues: ["jobs", "dead"] });
   dynamo = world.dynamo as LocalDynamo;
   emulator = world.emulator;
 });
-afterAll(() => world?.stop());
 
 /** 2026-11-30 15:59:59 UTC is 23:59:59 on the 30th in Beijing; one second later is December there. */
 const LAST_SECOND_OF_NOVEMBER_CN = Date.UTC(2026, 10, 30, 15, 59, 59);

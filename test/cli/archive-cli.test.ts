@@ -4,31 +4,23 @@
  */
 
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { budgetItemId, chinaMonth } from "../../lib/budget";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE } from "../../scripts/local-env";
 import type { LocalDynamo } from "../../scripts/local-services";
-import {
-  type ArchiveWorld,
-  BUCKET,
-  MiB,
-  seedOf,
-  sha256OfObject,
-  startArchiveWorld,
-} from "../archive/helpers";
+import { BUCKET, MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
 import { onlyJsonLine, runCli } from "../support/run-process";
+import { useWorld } from "../support/use-world";
 
-let world: ArchiveWorld;
 let dynamo: LocalDynamo;
 
+const world = useWorld(() => startArchiveWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE }));
 beforeAll(async () => {
   // With the local stack's DynamoDB (dynalite), where the monthly call budget is counted.
-  world = await startArchiveWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE });
   world.emulator.createBucket(LOCAL_BUCKET);
   dynamo = world.dynamo as LocalDynamo;
 });
-afterAll(() => world?.stop());
 
 const space = () => world.sandbox.options.spaceId;
 

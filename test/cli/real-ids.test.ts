@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ArchiveWorld, startArchiveWorld } from "../archive/helpers";
-import { BUCKET, jobsIn, PREFIX, QUEUES, type ScheduleWorld, startScheduleWorld } from "../schedule/helpers";
+import { BUCKET, PREFIX, QUEUES, type ScheduleWorld, startScheduleWorld } from "../schedule/helpers";
 import { REAL_SANDBOX_IDS } from "../support/real-ids";
 import { onlyJsonLine, runBackfill, runCli } from "../support/run-process";
 
@@ -59,7 +59,7 @@ describe("npm run backfill with real ids", () => {
     });
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(onlyJsonLine(outcome)).toMatchObject({ status: "complete" });
-    const jobs = jobsIn(scheduleWorld);
+    const jobs = scheduleWorld.jobs();
     expect(jobs.length).toBeGreaterThan(100);
     for (const job of jobs) {
       expect(job).toMatchObject({ spaceId, unionId });

@@ -7,22 +7,18 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { type ArchiveWorld, MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
+import { MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
 import { onlyJsonLine, type RunningProcess, runCli, startCli } from "../support/run-process";
+import { useWorld } from "../support/use-world";
 
 const PART_SIZE = 5 * MiB;
 const CONCURRENCY = 4;
 
-let world: ArchiveWorld;
-
+const world = useWorld(() => startArchiveWorld({ bandwidthBytesPerSecond: 8 * MiB }));
 beforeAll(async () => {
   // 8 MiB/s per connection: a 5 MiB part takes ~0.6 s, a 120 MiB file ~4 s at 4 parts in parallel.
-  world = await startArchiveWorld({ bandwidthBytesPerSecond: 8 * MiB });
-});
-afterAll(async () => {
-  await world?.stop();
 });
 
 const space = () => world.sandbox.options.spaceId;

@@ -8,17 +8,7 @@ import { LOCAL_IDEMPOTENCY_TABLE, LOCAL_QUEUES } from "../../scripts/local-env";
 import type { LocalDynamo } from "../../scripts/local-services";
 import { onlyJsonLine, runBackfill, startBackfill } from "../support/run-process";
 import { resetWorld, useWorld } from "../support/use-world";
-import {
-  drainJobs,
-  fileVersions,
-  jobsIn,
-  PREFIX,
-  QUEUES,
-  SAMPLE_FILES,
-  SAMPLE_PAGES,
-  SPACE,
-  startScheduleWorld,
-} from "./helpers";
+import { fileVersions, PREFIX, QUEUES, SAMPLE, SPACE, startScheduleWorld } from "./helpers";
 
 // With the local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
 const world = useWorld(async () => {
@@ -44,23 +34,23 @@ describe("backfill CLI", () => {
     const outcome = await runBackfill(["--space-id", SPACE, "--dry-run"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
     const summary = onlyJsonLine(outcome);
-    expect(summary).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
-    expect(summary.jobs).toHaveLength(SAMPLE_FILES);
+    expect(summary).toMatchObject({ status: "complete", queued: SAMPLE.files, pages: SAMPLE.pages });
+    expect(summary.jobs).toHaveLength(SAMPLE.files);
     expect(summary.jobs).toContainEqual(
       expect.objectContaining({ path: "/docs/2026/q1/summary.docx", size: 1_048_577, spaceId: SPACE }),
     );
-    expect(jobsIn(world)).toEqual([]);
-    expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE_PAGES, getDentry: 0 });
+    expect(world.jobs()).toEqual([]);
+    expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE.pages, getDentry: 0 });
     // What a real run would spend: this listing + one download-info call per file; and what this one spent.
     expect(summary.estimate).toEqual({
-      listingCalls: SAMPLE_PAGES,
-      archiveCalls: SAMPLE_FILES,
+      listingCalls: SAMPLE.pages,
+      archiveCalls: SAMPLE.files,
       renames: 0,
-      totalCalls: SAMPLE_PAGES + SAMPLE_FILES,
+      totalCalls: SAMPLE.pages + SAMPLE.files,
     });
-    expect(summary.dingtalkCalls).toEqual({ total: SAMPLE_PAGES, listDentries: SAMPLE_PAGES });
+    expect(summary.dingtalkCalls).toEqual({ total: SAMPLE.pages, listDentries: SAMPLE.pages });
     expect(outcome.stderr).toContain(
-      `a real run would spend about ${SAMPLE_PAGES + SAMPLE_FILES} DingTalk call(s)`,
+      `a real run would spend about ${SAMPLE.pages + SAMPLE.files} DingTalk call(s)`,
     );
   });
 
@@ -69,7 +59,7 @@ describe("backfill CLI", () => {
     const outcome = await runBackfill(["--space-id", SPACE, "--parent-id", docs, "--no-recursive"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(onlyJsonLine(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
-    expect(jobsIn(world)).toEqual([
+    expect(world.jobs()).toEqual([
       expect.objectContaining({ dentryId: world.sandbox.dentryIdByPath("docs/guide.md"), version: 2 }),
     ]);
   });
@@ -100,17 +90,17 @@ describe("backfill CLI", () => {
     expect(stopped.code, stopped.stderr).toBe(130);
     const first = onlyJsonLine(stopped);
     expect(first).toMatchObject({ status: "stopped", cursor: { kind: "archive-scan", invocation: 2 } });
-    expect(first.pages).toBeLessThan(SAMPLE_PAGES);
+    expect(first.pages).toBeLessThan(SAMPLE.pages);
     expect(stopped.stderr).toMatch(/--resume/);
 
     world.sandbox.clearFaults();
     const resumed = await runBackfill(["--resume", JSON.stringify(first.cursor)], env());
     expect(resumed.code, resumed.stderr).toBe(0);
     const rest = onlyJsonLine(resumed);
-    expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE_PAGES } });
-    const jobs = await drainJobs(world);
-    expect(jobs).toHaveLength(SAMPLE_FILES);
-    expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE_FILES);
+    expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE.pages } });
+    const jobs = await world.drainJobs();
+    expect(jobs).toHaveLength(SAMPLE.files);
+    expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE.files);
   });
 
   it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
@@ -150,10 +140,10 @@ describe("backfill CLI", () => {
       DINGTALK_MONTHLY_CALL_BUDGET: "1000",
     });
     const first = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
-    expect(onlyJsonLine(first)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(first)).toMatchObject({ status: "complete", pages: SAMPLE.pages });
     // A dry run queues nothing, so it is no run to continue from.
     const real = await runBackfill(["--space-id", SPACE], local);
-    expect(onlyJsonLine(real)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(real)).toMatchObject({ status: "complete", pages: SAMPLE.pages });
     world.sandbox.resetCalls();
     const next = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
     expect(onlyJsonLine(next)).toMatchObject({
@@ -164,8 +154,8 @@ describe("backfill CLI", () => {
     expect(world.sandbox.calls()).toMatchObject({ listAllDentries: 1, listDentries: 0 });
     const full = await runBackfill(["--space-id", SPACE, "--dry-run", "--full"], local);
     expect(onlyJsonLine(full)).toMatchObject({
-      pages: SAMPLE_PAGES,
-      dingtalkCalls: { listDentries: SAMPLE_PAGES },
+      pages: SAMPLE.pages,
+      dingtalkCalls: { listDentries: SAMPLE.pages },
     });
   });
 

@@ -10,7 +10,7 @@ import { createDingTalkClient, type DingTalkClient } from "../../lib/dingtalk";
 import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import type { ScanCursor } from "../../lib/schedule/cursor";
 import type { RunDeps } from "../../lib/schedule/run";
-import type { SandboxOptions } from "../../sandbox/server";
+import type { Sandbox, SandboxOptions } from "../../sandbox/server";
 import { startWorld, type World, type WorldOptions } from "../support/world";
 
 export const BUCKET = "schedule-test";
@@ -18,18 +18,31 @@ export const PREFIX = "dingtalk/";
 export const QUEUES = { archive: "archive-jobs", scan: "archive-scan" };
 export const SPACE = "sandbox-space";
 
-/** Files of the sandbox's sample tree (sandbox/tree.ts addSampleTree): 9 outside `many/`, 120 inside. */
-export const SAMPLE_FILES = 129;
-/** Folders of the sample tree, the root included: root, media, docs, docs/2026, docs/2026/q1, docs/archive, empty-folder, many. */
-export const SAMPLE_FOLDERS = 8;
-/** One page per folder, but `many/` (120 entries) takes three pages of 50. */
-export const SAMPLE_PAGES = 10;
+/** The sandbox's sample tree (sandbox/tree.ts addSampleTree). */
+export const SAMPLE = {
+  /** 9 files outside `many/`, 120 inside. */
+  files: 129,
+  /** The root included: root, media, docs, docs/2026, docs/2026/q1, docs/archive, empty-folder, many. */
+  folders: 8,
+  /** One listing page per folder, but `many/` (120 entries) takes three pages of 50. */
+  pages: 10,
+} as const;
 
 export interface ScheduleWorld extends World {
   dingtalk: DingTalkClient;
   /** Listing answers pass through this (e.g. to mark files DELETED): the sandbox has no deleted files. */
   rewriteListing: { current?: (dentry: Record<string, unknown>) => Record<string, unknown> };
   deps(overrides?: Partial<RunDeps>): RunDeps;
+  /** Jobs (cursors) waiting in the archive (scan) queue, ready or delayed. */
+  jobs(): ArchiveJob[];
+  cursors(): ScanCursor[];
+  /** The same, emptying the queue (fauxqs' reset() would empty the bucket too). */
+  drainJobs(): Promise<ArchiveJob[]>;
+  drainCursors(): Promise<ScanCursor[]>;
+  /** Put a (tiny) object where the archive function would have put this version, as if it had run. */
+  markArchived(job: ArchiveJob, name?: string): Promise<void>;
+  /** Calls per DingTalk API made while `body` ran. */
+  countCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: ReturnType<Sandbox["calls"]> }>;
 }
 
 /** The one world (test/support/world.ts) with the schedule's queues, plus the run's deps. */
@@ -54,10 +67,34 @@ export async function startScheduleWorld(
       return new Response(JSON.stringify(body), { status: answer.status, headers: answer.headers });
     },
   });
+  const drain = async <T>(name: string): Promise<T[]> => {
+    const bodies = world.messages<T>(name);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl(name) }));
+    return bodies;
+  };
   return {
     ...world,
     dingtalk,
     rewriteListing,
+    jobs: () => world.messages<ArchiveJob>(QUEUES.archive),
+    cursors: () => world.messages<ScanCursor>(QUEUES.scan),
+    drainJobs: () => drain<ArchiveJob>(QUEUES.archive),
+    drainCursors: () => drain<ScanCursor>(QUEUES.scan),
+    async markArchived(job, name = job.listed?.name ?? "file.bin") {
+      const key = archiveKey({
+        prefix: PREFIX,
+        spaceId: job.spaceId,
+        dentryId: job.dentryId,
+        version: job.version as number,
+        name,
+      });
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" }));
+    },
+    async countCalls(body) {
+      world.sandbox.resetCalls();
+      const result = await body();
+      return { result, calls: world.sandbox.calls() };
+    },
     deps: (overrides = {}) => ({
       dingtalk,
       s3,
@@ -74,48 +111,7 @@ export async function startScheduleWorld(
   };
 }
 
-/** Bodies of the messages waiting in a queue (ready or delayed), parsed. */
-export function bodiesIn<T = Record<string, unknown>>(world: World, name: string): T[] {
-  return world.messages<T>(name);
-}
-
-export const jobsIn = (world: World) => bodiesIn<ArchiveJob>(world, QUEUES.archive);
-export const cursorsIn = (world: World) => bodiesIn<ScanCursor>(world, QUEUES.scan);
-
 /** "dentryId@version" of each job, sorted: what a run queued, comparable across runs. */
 export function fileVersions(jobs: readonly ArchiveJob[]): string[] {
   return jobs.map((job) => `${job.dentryId}@${job.version}`).sort();
-}
-
-/** Put a (tiny) object where the archive function would have put this version, as if it had run. */
-export async function markArchived(
-  world: World,
-  job: ArchiveJob,
-  name = job.listed?.name ?? "file.bin",
-): Promise<void> {
-  const key = archiveKey({
-    prefix: PREFIX,
-    spaceId: job.spaceId,
-    dentryId: job.dentryId,
-    version: job.version as number,
-    name,
-  });
-  await world.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "x" }));
-}
-
-/** Empty a queue, returning the bodies it held (fauxqs' reset() would empty the bucket too). */
-export async function drain<T = Record<string, unknown>>(world: World, name: string): Promise<T[]> {
-  const bodies = bodiesIn<T>(world, name);
-  await world.sqs.send(new PurgeQueueCommand({ QueueUrl: world.queueUrl(name) }));
-  return bodies;
-}
-
-export const drainJobs = (world: World) => drain<ArchiveJob>(world, QUEUES.archive);
-export const drainCursors = (world: World) => drain<ScanCursor>(world, QUEUES.scan);
-
-/** Calls per DingTalk API made while `body` ran. */
-export async function countCalls<T>(world: World, body: () => Promise<T>) {
-  world.sandbox.resetCalls();
-  const result = await body();
-  return { result, calls: world.sandbox.calls() };
 }

@@ -21,7 +21,7 @@ import { dynamoScheduleState } from "../../lib/schedule/state";
 import { fileCheckpointStore } from "../../lib/transfer";
 import type { LocalDynamo } from "../../scripts/local-services";
 import { useWorld } from "../support/use-world";
-import { BUCKET, countCalls, drainJobs, PREFIX, SPACE, startScheduleWorld } from "./helpers";
+import { BUCKET, PREFIX, SPACE, startScheduleWorld } from "./helpers";
 
 const FILES = Number(process.env.QUOTA_TEST_FILES ?? 150);
 const PER_FOLDER = 40;
@@ -115,15 +115,15 @@ const metered = (calls: Record<string, number>) =>
 describe("spending DingTalk's monthly quota like money", () => {
   it("backfill + worker: listing calls + at most 1.0 metered call per archived file", async () => {
     clock += HOUR; // the files exist a while before the backfill, as they would
-    const backfill = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const backfill = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     const files = backfill.result.queued;
     expect(files).toBe(FILES);
     expect(jobs).toHaveLength(files);
     const listingCalls = metered(backfill.calls);
     expect(backfill.calls.getDentry + backfill.calls.downloadInfo).toBe(0);
 
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.result.every((r) => r.status === "archived")).toBe(true);
     expect(worker.calls.getDentry).toBe(0);
     expect(worker.calls.downloadInfo).toBe(files);
@@ -136,7 +136,7 @@ describe("spending DingTalk's monthly quota like money", () => {
 
   it("the next run over the unchanged space: at most 2 listing calls, nothing queued", async () => {
     clock += HOUR;
-    const next = await countCalls(world, () => startRun(root, runDeps()));
+    const next = await world.countCalls(() => startRun(root, runDeps()));
     expect(next.result).toMatchObject({ status: "complete", queued: 0 });
     expect(metered(next.calls)).toBeLessThanOrEqual(2);
     expect(next.calls.listDentries).toBe(0);
@@ -150,13 +150,13 @@ describe("spending DingTalk's monthly quota like money", () => {
     );
     const added = world.sandbox.putGeneratedFile({ name: "new.txt", size: 5, parentPath: "quota/fresh" });
     clock += 60_000;
-    const run = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const run = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     expect(jobs.map((j) => `${j.dentryId}@${j.version}`).sort()).toEqual(
       [...changed.map((id) => `${id}@2`), `${added}@1`].sort(),
     );
     expect(metered(run.calls)).toBe(1 + Math.floor(4 / 50));
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.calls.downloadInfo).toBe(4);
     expect(worker.calls.getDentry).toBe(0);
     console.info(
@@ -171,11 +171,11 @@ describe("spending DingTalk's monthly quota like money", () => {
       return world.sandbox.moveDentry(from, `${folderOf(i)}/renamed-${i}.txt`);
     });
     clock += 60_000;
-    const run = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const run = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     expect(jobs.map((j) => j.dentryId).sort()).toEqual([...renamed].sort());
     expect(metered(run.calls)).toBe(1);
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.result.map((r) => r.key.split("/").at(-1)).sort()).toEqual([
       "renamed-5.txt",
       "renamed-6.txt",
@@ -193,19 +193,19 @@ describe("spending DingTalk's monthly quota like money", () => {
     world.sandbox.putGeneratedFile({ name: fileName(8), size: 1234, parentPath: folderOf(8) });
     world.sandbox.moveDentry(`${folderOf(9)}/${fileName(9)}`, `${folderOf(9)}/moved-9.txt`);
     clock += 60_000;
-    const dry = await countCalls(world, () => startRun(root, runDeps({ dryRun: true })));
+    const dry = await world.countCalls(() => startRun(root, runDeps({ dryRun: true })));
     expect(dry.result.estimate).toEqual({ listingCalls: 1, archiveCalls: 1, renames: 1, totalCalls: 2 });
-    expect(await drainJobs(world)).toEqual([]);
+    expect(await world.drainJobs()).toEqual([]);
   });
 
   it("lists in full again once the reconciliation period has passed", async () => {
     clock += 8 * 24 * HOUR;
-    const full = await countCalls(world, () => startRun(root, runDeps()));
+    const full = await world.countCalls(() => startRun(root, runDeps()));
     expect(full.calls.listAllDentries).toBe(0);
     expect(full.calls.listDentries).toBeGreaterThan(FILES / PER_FOLDER);
     // What the dry run only estimated: the changed file and the renamed one.
     expect(full.result.queued).toBe(2);
-    await drainJobs(world);
+    await world.drainJobs();
     console.info(`quota: reconciliation (full) run: ${metered(full.calls)} listing calls`);
   });
 });
