@@ -36,7 +36,8 @@ import {
   loadSections,
   loadTransferConfig,
 } from "../lib/config";
-import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
+import { dingTalkClientFromConfig } from "../lib/dingtalk";
+import type { Logger } from "../lib/logging";
 import { fileCheckpointStore } from "../lib/transfer";
 import { EXIT, parseFlags, SIGNAL_EXIT, UsageError, watchStopSignals } from "./cli";
 import { localFunctionEnv } from "./local-env";

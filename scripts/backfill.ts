@@ -22,7 +22,8 @@ import { createS3Client, createSqsClient } from "../lib/aws";
 import { loadBudgetConfig } from "../lib/budget/config";
 import { callMeterFromConfig } from "../lib/budget/from-config";
 import { ConfigError, type Env, loadArchiveConfig, loadDingTalkConfig, loadSections } from "../lib/config";
-import { dingTalkClientFromConfig, type Logger } from "../lib/dingtalk";
+import { dingTalkClientFromConfig } from "../lib/dingtalk";
+import type { Logger } from "../lib/logging";
 import { type ScanCursor, scanCursorSchema } from "../lib/schedule/cursor";
 import { continueRun, type RunSummary, startRun } from "../lib/schedule/run";
 import {

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Context, Handler } from "aws-lambda";
 import { callbackSignature } from "../lib/dingtalk-events/crypto";
-import { signWebhook } from "../lib/webhooks/verify";
+import { signWebhook } from "../lib/signatures/verify";
 import { EXIT, UsageError } from "./cli";
 import { LOCAL_PORTS, LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 

@@ -6,7 +6,7 @@
  * WEBHOOK_ID sets the webhook-id (to try a redelivery).
  */
 import { randomUUID } from "node:crypto";
-import { signWebhook } from "../lib/webhooks/verify";
+import { signWebhook } from "../lib/signatures/verify";
 import { LOCAL_PORTS, LOCAL_WEBHOOK_SECRETS, WEBHOOK_SECRET_VARIABLES, type WebhookRoute } from "./local-env";
 
 const [name, body] = process.argv.slice(2);

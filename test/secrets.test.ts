@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { callbackKeys } from "../lib/dingtalk-events/crypto";
-import { signWebhook, verifyWebhook } from "../lib/webhooks/verify";
+import { signWebhook, verifyWebhook } from "../lib/signatures/verify";
 import {
   generateEncodingAesKey,
   generateEventToken,

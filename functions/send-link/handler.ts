@@ -1,18 +1,11 @@
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import middy from "@middy/core";
-import type { Context } from "aws-lambda";
-import { lazy } from "../../lib/lazy";
-import { logger } from "../../lib/logging";
-import { metricsMiddleware } from "../../lib/metrics";
-import { createSendLinkDeps, loadSendLinkSettings } from "../../lib/send-link/deps";
-import { handleSendLinkEvent } from "../../lib/send-link/handle-event";
-
-// Validated at cold start: a bad variable fails the init with a message naming it.
-const settings = loadSendLinkSettings();
-const deps = lazy(() => createSendLinkDeps(settings));
+import { lambdaHandler } from "../../lib/lambda-handler";
+import { loadSendLinkSettings } from "../../lib/send-link/config";
+import { createSendLinkDeps } from "../../lib/send-link/deps";
+import { handleSendLinkEvent } from "../../lib/send-link/handle";
 
 /** send-link: HTTP webhook (POST /webhooks/send-link), SQS and EventBridge → a file link in a conversation. */
-export const handler = middy()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(metricsMiddleware())
-  .handler(async (event: unknown, context: Context) => handleSendLinkEvent(event, context, deps));
+export const handler = lambdaHandler({
+  loadSettings: loadSendLinkSettings,
+  createDeps: createSendLinkDeps,
+  handle: handleSendLinkEvent,
+});

@@ -1,12 +1,13 @@
 import type { Context } from "aws-lambda";
+import { type ArchiveRequest, archiveRequestSchema } from "../archive-worker/archive-job";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import { type ArchiveRequest, archiveRequestSchema } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
+import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
+import { dispatch } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 
 export interface ArchiveIntakeDeps {
   webhook: WebhookSettings;
@@ -22,6 +23,16 @@ export interface ArchiveIntakeDeps {
  * holds no S3 right.
  */
 export async function handleArchiveIntake(
+  event: unknown,
+  context: Context,
+  getDeps: () => Promise<ArchiveIntakeDeps>,
+): Promise<HttpResult> {
+  return dispatch(event, context, "archive-intake", {
+    http: (http) => intake(http, context, getDeps),
+  });
+}
+
+async function intake(
   event: HttpEvent,
   context: Context,
   getDeps: () => Promise<ArchiveIntakeDeps>,

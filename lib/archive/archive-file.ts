@@ -12,7 +12,8 @@
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import type { ArchiveConfig, TransferConfig } from "../config";
-import type { Dentry, DingTalkClient, Logger } from "../dingtalk";
+import type { Dentry, DingTalkClient } from "../dingtalk";
+import type { Logger } from "../logging";
 import {
   type CheckpointStore,
   type ChecksumAlgorithm,
@@ -23,11 +24,11 @@ import {
   transferToS3,
 } from "../transfer";
 import { copyArchived, findUnderOtherName, holdsVersion } from "./copy";
+import { dingTalkSource, probeSize } from "./dingtalk-source";
 import { ARCHIVE_CODES, ArchiveError, toArchiveError } from "./errors";
 import { archiveKey } from "./key";
 import { objectMetadata, storedContentTypeFor } from "./metadata";
 import type { ArchiveRequest, ListedFile } from "./request";
-import { dingTalkSource, probeSize } from "./source";
 
 export { type ArchiveRequest, archiveRequestSchema } from "./request";
 

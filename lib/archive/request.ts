@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dingTalkId, fileVersion } from "../triggers/schema";
+import { dingTalkId, fileVersion } from "../dingtalk/ids";
 
 /**
  * What to archive: one DingTalk file, optionally one version of it, as whom. A module of its own so that

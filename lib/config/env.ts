@@ -383,7 +383,7 @@ export interface ArchiveQueueConfig {
   deadLetterQueueUrl: string;
   /** Stop starting parts when the invocation has less than this left, seconds. */
   stopMarginSeconds: number;
-  /** When a requeued job gives up (lib/jobs/requeue.ts): failed attempts, age, longest wait. */
+  /** When a requeued job gives up (lib/archive-worker/requeue.ts): failed attempts, age, longest wait. */
   requeueLimits: { maxAttempts: number; maxAgeMs: number; maxBackoffMs: number };
 }
 

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { ConfigError, type Env, type SecretSource, secretSource } from "../config";
+import {
+  ConfigError,
+  type Env,
+  loadIdempotencyConfig,
+  loadSections,
+  loadUnionIdPolicy,
+  type SecretSource,
+  secretSource,
+} from "../config";
 import { parseSourcesJson, SourcesError } from "../schedule/sources";
 
 /**
@@ -91,3 +99,23 @@ export function loadDingTalkEventsConfig(env: Env = process.env): DingTalkEvents
     archiveSpaces: section.DINGTALK_EVENTS_ARCHIVE_ALL ? undefined : archiveSpaces,
   };
 }
+
+/** Everything the dingtalk-events function needs from the environment, validated at once (cold start). */
+export function loadDingTalkEventsSettings(env: Env = process.env) {
+  const settings = loadSections({
+    events: () => loadDingTalkEventsConfig(env),
+    idempotency: () => loadIdempotencyConfig(env),
+    operators: () => loadUnionIdPolicy(env),
+  });
+  // A push is accepted up to maxSkew either side of its timestamp: a replay can come 2 x maxSkew after the
+  // first delivery, and must still find the idempotency record.
+  const window = (2 * settings.events.maxSkewMs) / 1000;
+  if (settings.idempotency.expiresAfterSeconds < window) {
+    throw new ConfigError([
+      `IDEMPOTENCY_TTL_SECONDS must be at least twice DINGTALK_EVENT_MAX_SKEW_SECONDS (${window} s; got ${settings.idempotency.expiresAfterSeconds})`,
+    ]);
+  }
+  return settings;
+}
+
+export type DingTalkEventsSettings = ReturnType<typeof loadDingTalkEventsSettings>;

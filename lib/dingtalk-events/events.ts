@@ -8,8 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { type ArchiveJob, archiveJobSchema } from "../jobs/archive-job";
-import { dingTalkId } from "../triggers/schema";
+import { type ArchiveJob, archiveJobSchema } from "../archive-worker/archive-job";
+import { dingTalkId } from "../dingtalk/ids";
 
 export type PushedEvent =
   | { kind: "check_url" }

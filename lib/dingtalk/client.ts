@@ -7,6 +7,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
+import type { Logger } from "../logging";
 import { CLIENT_CODES, type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
@@ -33,17 +34,6 @@ import {
   SendFileLinkResultSchema,
   type Space,
 } from "./types";
-
-/**
- * The subset of a logger we use: a message and structured extras. Powertools' Logger and console both fit
- * (hence the rest parameter: Powertools types its extras as a list).
- */
-export interface Logger {
-  debug(message: string, ...extra: Record<string, unknown>[]): void;
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
 
 export interface DingTalkClientOptions {
   /** e.g. https://api.dingtalk.com, or the sandbox's URL. May include a path prefix. */

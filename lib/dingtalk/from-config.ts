@@ -1,5 +1,6 @@
 import { type DingTalkConfig, secretReader } from "../config";
-import { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions, type Logger } from "./client";
+import type { Logger } from "../logging";
+import { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions } from "./client";
 
 /**
  * The DingTalk client for a loaded configuration. Its app secret is read through the secrets cache whenever

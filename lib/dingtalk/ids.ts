@@ -44,6 +44,13 @@ export function dingTalkId() {
     });
 }
 
+/** A DingTalk file version number (a dentry's `version`), in any request we accept. */
+export const fileVersion = z
+  .number({ error: "must be a number" })
+  .int("must be a whole number")
+  .positive("must be positive")
+  .max(Number.MAX_SAFE_INTEGER, "is too large");
+
 function checkPathId(what: string, name: string, value: string): void {
   const problem = idProblem(value);
   if (problem) throw new TypeError(`${what}: ${name} ${problem}`);

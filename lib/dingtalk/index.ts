@@ -1,5 +1,5 @@
 /** A typed DingTalk OpenAPI client over ky: token cache, retries, error mapping, validated answers. */
-export { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions, type Logger } from "./client";
+export { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions } from "./client";
 export {
   CLIENT_CODES,
   type DingTalkApi,

@@ -10,7 +10,7 @@
  */
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from "ky";
 import type { z } from "zod";
-import type { Logger } from "./client";
+import type { Logger } from "../logging";
 import {
   type DingTalkApi,
   type DingTalkError,

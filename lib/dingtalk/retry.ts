@@ -113,8 +113,7 @@ export function classifySendFailure(failure: {
   const bare = bareCode(code);
   if (failure.requestNotSent) return "retry";
   if (bare === "InvalidAuthentication" || status === 401) return "refresh-token";
-  if (isRateLimitCode(bare) || bare === "system.busy" || bare === "systemBusy" || status === 429)
-    return "retry";
+  if (isThrottlingFailure(status, bare)) return "retry";
   if (bare === CLIENT_CODES.ipBanned) return "retry-later";
   if (status === undefined || status >= 500 || bare === CLIENT_CODES.invalidResponse)
     return "outcome-unknown";

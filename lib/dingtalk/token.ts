@@ -3,7 +3,7 @@
  * time. The token API is itself rate limited, so 50 concurrent calls on a cold Lambda must share one
  * refresh. A client created at module scope keeps its token across warm invocations.
  */
-import type { Logger } from "./client";
+import type { Logger } from "../logging";
 
 export interface IssuedToken {
   accessToken: string;

@@ -5,11 +5,9 @@ import {
 import { isOrgQuotaCode, QUOTA_EXHAUSTED_CODE } from "../budget/errors";
 import { CLIENT_CODES, DingTalkError } from "../dingtalk";
 import { AppError } from "../errors";
+import { isThrottled } from "../failure";
 import { logger } from "../logging";
 import { type HttpResult, jsonResponse } from "./api-gateway";
-
-/** DingTalk codes that mean "throttled": we answer 429 once our own retries are spent. */
-const THROTTLE_CODES = /QpsLimit|QpmLimit|system\.?busy|systemBusy/i;
 
 /**
  * Map a DingTalk failure onto our error contract: DingTalk's own 403/404 (and its param errors, which
@@ -28,8 +26,8 @@ export function fromDingTalkError(error: DingTalkError): AppError {
   if (error.code === CLIENT_CODES.outcomeUnknown) return new AppError(502, error.code, message, extra);
   // The org's monthly quota is spent: the same answer as our own budget's (wait for the month).
   if (isOrgQuotaCode(error.code)) return new AppError(429, QUOTA_EXHAUSTED_CODE, message, extra);
-  if (THROTTLE_CODES.test(error.code) || error.status === 429)
-    return new AppError(429, error.code, message, extra);
+  // Throttled (the bundle's one test, lib/failure.ts): 429 once our own retries are spent.
+  if (isThrottled(error)) return new AppError(429, error.code, message, extra);
   if (error.code === "operationTimeout" || error.status === 503)
     return new AppError(503, error.code, message, extra);
   if (error.code === "fileArchived") return new AppError(503, error.code, message, extra);

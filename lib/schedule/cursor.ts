@@ -8,7 +8,7 @@
  * way, to be continued from that page.
  */
 import { z } from "zod";
-import { dingTalkId } from "../triggers/schema";
+import { dingTalkId } from "../dingtalk/ids";
 import type { ArchiveSource } from "./sources";
 
 /** Tells a scan message from anything else on the queue (and from an archive job). */

@@ -5,11 +5,8 @@ import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
 import type { ScheduleSettings } from "./config";
-import type { ScheduleEventDeps } from "./handle-event";
+import type { ScheduleEventDeps } from "./handle";
 import { dynamoScheduleState } from "./state";
-
-/** The container's one Metrics instance (lib/metrics.ts); the handler's middleware flushes it. */
-export { metrics };
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {

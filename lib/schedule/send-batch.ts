@@ -9,7 +9,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { sqsSafeJson } from "../jobs/queue";
+import { sqsSafeJson } from "../aws/queue";
 
 /** SQS's limit of entries per SendMessageBatch. */
 export const SQS_BATCH_SIZE = 10;

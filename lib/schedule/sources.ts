@@ -4,7 +4,7 @@
  * the bad entry and field, e.g. `ARCHIVE_SOURCES[1].spaceId is required`.
  */
 import { z } from "zod";
-import { dingTalkId } from "../triggers/schema";
+import { dingTalkId } from "../dingtalk/ids";
 
 /** A source list longer than this is a configuration mistake (and would bloat the continuation message). */
 export const MAX_SOURCES = 100;

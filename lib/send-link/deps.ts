@@ -1,33 +1,13 @@
 import { createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName, loadBudgetConfig } from "../budget";
-import {
-  type Env,
-  loadDingTalkConfig,
-  loadIdempotencyConfig,
-  loadSections,
-  loadSendLinkQueueConfig,
-  loadWebhookConfig,
-} from "../config";
+import { callMeterFromConfig, functionName } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { idempotentByKey } from "../idempotency";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
-import { webhookSettings } from "../webhooks/receive";
-import type { SendLinkEventDeps } from "./handle-event";
+import { webhookSettings } from "../signatures/receive";
+import type { SendLinkSettings } from "./config";
+import type { SendLinkEventDeps } from "./handle";
 import { sendLinkRecordingOutcome } from "./send-link";
-
-/** Everything send-link needs from the environment, validated at once (cold start). */
-export function loadSendLinkSettings(env: Env = process.env) {
-  return loadSections({
-    dingtalk: () => loadDingTalkConfig(env),
-    webhook: () => loadWebhookConfig("send-link", env),
-    idempotency: () => loadIdempotencyConfig(env),
-    queue: () => loadSendLinkQueueConfig(env),
-    budget: () => loadBudgetConfig(env),
-  });
-}
-
-export type SendLinkSettings = ReturnType<typeof loadSendLinkSettings>;
 
 /**
  * Build send-link's clients once per container. The secrets are not read here: the webhook secrets on every

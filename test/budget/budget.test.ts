@@ -10,6 +10,9 @@ import type { SQSBatchResponse } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
+import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/archive-worker/handle";
+import { DEFAULT_REQUEUE_LIMITS } from "../../lib/archive-worker/requeue";
 import {
   budgetItemId,
   chinaMonth,
@@ -23,9 +26,6 @@ import {
 import type { ConfigError } from "../../lib/config";
 import { createDingTalkClient, DingTalkError } from "../../lib/dingtalk";
 import { toAppError } from "../../lib/http/errors";
-import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/jobs/archive-events";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
-import { DEFAULT_REQUEUE_LIMITS } from "../../lib/jobs/requeue";
 import type { LocalDynamo } from "../../scripts/local-services";
 import { startArchiveWorld } from "../archive/helpers";
 import { sqsEvent } from "../support/handler-stack";

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../lib/config";
-import { loadDingTalkEventsConfig } from "../../lib/dingtalk-events/config";
-import { loadDingTalkEventsSettings } from "../../lib/dingtalk-events/deps";
+import { loadDingTalkEventsConfig, loadDingTalkEventsSettings } from "../../lib/dingtalk-events/config";
 import { KEYS } from "./helpers";
 
 const good = {

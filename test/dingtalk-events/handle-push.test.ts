@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { callbackKeys, callbackSignature, encryptMessage } from "../../lib/dingtalk-events/crypto";
-import { handleDingTalkEvent, type PushDeps } from "../../lib/dingtalk-events/handle-push";
+import { handleDingTalkEvent, type PushDeps } from "../../lib/dingtalk-events/handle";
 import { buildPush, openReply, storageEvent } from "../../sandbox/push";
 import { lambdaContext } from "../support/lambda";
 import { KEYS, memoryQueue, pushHttpEvent, withQuery } from "./helpers";
@@ -300,10 +300,15 @@ describe("refused pushes: one answer whatever the reason (no oracle)", () => {
     expect(result.statusCode).toBe(413);
   });
 
-  it("400 for anything but an HTTP event", async () => {
+  it("refuses anything but an HTTP event with a 400 error naming the trigger (as every function does)", async () => {
     const { deps } = setup();
-    const result = await handleDingTalkEvent({ Records: [] }, lambdaContext(), async () => deps);
-    expect(result.statusCode).toBe(400);
+    const sqs = { Records: [{ eventSource: "aws:sqs", messageId: "m-0", body: "{}" }] };
+    // Not an HTTP caller, so no HTTP answer: the invocation fails, and the invoker or the queue sees it.
+    await expect(handleDingTalkEvent(sqs, lambdaContext(), async () => deps)).rejects.toMatchObject({
+      status: 400,
+      code: "UnsupportedTrigger",
+      message: expect.stringMatching(/dingtalk-events does not take SQS events; it takes HTTP/),
+    });
   });
 
   it("5xx when the job cannot be queued, so DingTalk retries", async () => {

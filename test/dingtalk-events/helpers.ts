@@ -1,7 +1,7 @@
 import { createCipheriv } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { ArchiveRequest } from "../../lib/archive-worker/archive-job";
 import type { Idempotent, KeyedRequest } from "../../lib/idempotency";
-import type { ArchiveRequest } from "../../lib/jobs/archive-job";
 import type { DingTalkPush, PushKeys } from "../../sandbox/push";
 import { sampleEvent } from "../support/lambda";
 

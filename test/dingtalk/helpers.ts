@@ -1,11 +1,7 @@
 /** Shared pieces of the DingTalk client tests: a client on short backoffs, a logger and a fetch that record. */
 import { inspect } from "node:util";
-import {
-  createDingTalkClient,
-  type DingTalkClientOptions,
-  type Logger,
-  type RetryPolicy,
-} from "../../lib/dingtalk";
+import { createDingTalkClient, type DingTalkClientOptions, type RetryPolicy } from "../../lib/dingtalk";
+import type { Logger } from "../../lib/logging";
 import type { Sandbox } from "../../sandbox/types";
 
 /** Millisecond backoffs so the suite stays fast on a shared 2-core machine. */

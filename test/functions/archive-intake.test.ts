@@ -5,7 +5,7 @@
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadArchiveIntakeSettings } from "../../lib/archive-intake/deps";
+import { loadArchiveIntakeSettings } from "../../lib/archive-intake/config";
 import type { Sandbox } from "../../sandbox/server";
 import { loadHandler, QUEUES, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";

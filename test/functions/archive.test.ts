@@ -1,4 +1,10 @@
-import type { EventBridgeEvent, Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type {
+  APIGatewayProxyStructuredResultV2,
+  EventBridgeEvent,
+  Handler,
+  SQSBatchResponse,
+  SQSEvent,
+} from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
@@ -55,9 +61,15 @@ const bigId = () => sandbox.dentryIdByPath(bigFile.name) as string;
 describe("the archive worker has no HTTP route", () => {
   it("refuses an HTTP event instead of treating it as a job (POST /webhooks/archive is archive-intake)", async () => {
     const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId() });
-    await expect(
-      invoke(signedHttpEvent(secret, body, { sample: "archive-intake.http.json" })),
-    ).rejects.toThrow(/queue jobs only/);
+    // Every function refuses a trigger it does not take alike: an HTTP caller gets a 400 naming it.
+    const answer = await invoke<APIGatewayProxyStructuredResultV2>(
+      signedHttpEvent(secret, body, { sample: "archive-intake.http.json" }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body as string).error).toMatchObject({
+      code: "UnsupportedTrigger",
+      message: expect.stringMatching(/queue jobs only/),
+    });
     expect(messagesIn(queue)).toEqual([]);
     expect(sandbox.calls().file).toBe(0);
   });

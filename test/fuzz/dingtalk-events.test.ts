@@ -13,9 +13,9 @@ import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import { callbackSignature } from "../../lib/dingtalk-events/crypto";
-import { PUSH_REFUSED } from "../../lib/dingtalk-events/handle-push";
-import { archiveJobSchema } from "../../lib/jobs/archive-job";
+import { PUSH_REFUSED } from "../../lib/dingtalk-events/handle";
 import { buildPush, openReply } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import {

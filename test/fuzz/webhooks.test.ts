@@ -11,7 +11,7 @@
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import {
   errorOf,
   httpEvent,

@@ -1,14 +1,14 @@
 /** The requeue decision as a pure function: what counts, what waits, when a job ends. */
 import type { SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { archiveJobSchema } from "../../lib/jobs/archive-job";
+import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import {
   type AttemptHistory,
   DEFAULT_REQUEUE_LIMITS,
   decideRequeue,
   type Requeue,
   waitingForQuota,
-} from "../../lib/jobs/requeue";
+} from "../../lib/archive-worker/requeue";
 import { sampleEvent } from "../support/lambda";
 
 const T0 = Date.UTC(2026, 10, 29, 10, 0);

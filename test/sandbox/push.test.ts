@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildReply, callbackKeys, decryptMessage, signatureMatches } from "../../lib/dingtalk-events/crypto";
-import { handlePush } from "../../lib/dingtalk-events/handle-push";
+import { handlePush } from "../../lib/dingtalk-events/handle";
 import { buildPush, openReply, pushEvent, SANDBOX_EVENT_KEYS, storageEvent } from "../../sandbox/push";
 import { KEYS, memoryQueue, PUBLISHED } from "../dingtalk-events/helpers";
 

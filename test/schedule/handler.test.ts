@@ -7,7 +7,7 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import type { RunSummary } from "../../lib/schedule/run";
 import { lambdaContext, sampleEvent } from "../support/lambda";
 import { useWorld } from "../support/use-world";

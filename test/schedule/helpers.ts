@@ -6,8 +6,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { archiveKey } from "../../lib/archive";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import { createDingTalkClient, type DingTalkClient } from "../../lib/dingtalk";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
 import type { ScanCursor } from "../../lib/schedule/cursor";
 import type { RunDeps } from "../../lib/schedule/run";
 import type { Sandbox, SandboxOptions } from "../../sandbox/server";

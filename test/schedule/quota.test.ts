@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ArchiveDeps, archiveFile } from "../../lib/archive";
-import type { ArchiveJob } from "../../lib/jobs/archive-job";
+import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import { type RunDeps, startRun } from "../../lib/schedule/run";
 import { dynamoScheduleState } from "../../lib/schedule/state";
 import { fileCheckpointStore } from "../../lib/transfer";

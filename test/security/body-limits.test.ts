@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush } from "../../sandbox/push";
 import {
   EVENT_KEYS,

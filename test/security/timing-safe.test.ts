@@ -2,7 +2,7 @@
  * Signatures are compared in constant time. A statistical timing test would be flaky on a shared machine,
  * so this shows it by what the code does: which compare each check calls, with what, and that the compare
  * reads every byte wherever the inputs differ:
- * - Standard Webhooks (lib/webhooks/verify.ts → standardwebhooks' Webhook.verify): HMAC-SHA256 compared with
+ * - Standard Webhooks (lib/signatures/verify.ts → standardwebhooks' Webhook.verify): HMAC-SHA256 compared with
  *   the library's own timingSafeEqual (a length check on public lengths, then an OR-accumulated XOR loop);
  * - DingTalk callbacks (lib/dingtalk-events/crypto.ts): the SHA-1 signature and the owner key compared with
  *   node:crypto's timingSafeEqual.
@@ -18,9 +18,9 @@ import {
   encryptMessage,
   signatureMatches,
 } from "../../lib/dingtalk-events/crypto";
-import { handlePush, type PushDeps } from "../../lib/dingtalk-events/handle-push";
+import { handlePush, type PushDeps } from "../../lib/dingtalk-events/handle";
 import { AppError } from "../../lib/errors";
-import { signWebhook, verifyWebhook } from "../../lib/webhooks/verify";
+import { signWebhook, verifyWebhook } from "../../lib/signatures/verify";
 
 // Spy on node:crypto's timingSafeEqual as lib/dingtalk-events/crypto.ts imports it (the real one runs).
 vi.mock("node:crypto", async (importOriginal) => {

@@ -12,7 +12,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from "aws-lambda";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 import type { PushKeys } from "../../sandbox/push";
 import type { SandboxOptions } from "../../sandbox/types";
 import type { LocalDynamo } from "../../scripts/local-services";

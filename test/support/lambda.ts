@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { signWebhook } from "../../lib/webhooks/verify";
+import { signWebhook } from "../../lib/signatures/verify";
 
 /** A sample event from events/, parsed (the same files the README and `invoke local` use). */
 export function sampleEvent<T>(name: string): T {

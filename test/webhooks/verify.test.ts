@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../lib/errors";
-import { signWebhook, verifyWebhook } from "../../lib/webhooks/verify";
+import { signWebhook, verifyWebhook } from "../../lib/signatures/verify";
 
 const secret = `whsec_${Buffer.from("a-test-secret-of-some-length").toString("base64")}`;
 const body = JSON.stringify({ spaceId: "s", dentryId: "d", openConversationId: "c" });

@@ -13,14 +13,14 @@
  * so DingTalk retries (after 10 s and 30 s) and the idempotency record makes the retry queue at most once.
  */
 import type { Context } from "aws-lambda";
+import type { ArchiveRequest } from "../archive-worker/archive-job";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import type { ArchiveRequest } from "../jobs/archive-job";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
-import { detectTrigger } from "../triggers/detect";
+import { dispatch } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 import {
   buildReply,
@@ -59,32 +59,27 @@ export interface PushDeps {
   archiveSpaces?: ReadonlySet<string> | undefined;
 }
 
-/** The function's entry point: only API Gateway's HTTP event is accepted; every failure uses the error contract. */
+/** The function's entry point: only API Gateway's HTTP event is taken; every failure uses the error contract. */
 export async function handleDingTalkEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<PushDeps>,
 ): Promise<HttpResult> {
-  const trigger = detectTrigger(event);
-  if (trigger.kind !== "http") {
-    const refused = new AppError(
-      400,
-      "UnsupportedTrigger",
-      "dingtalk-events only takes DingTalk's HTTP push",
-    );
-    return errorResponse(refused, context.awsRequestId);
-  }
-  // The refusal line errorResponse logs then says who sent the push.
-  logger.appendKeys({ sourceIp: trigger.event.requestContext.http.sourceIp });
-  try {
-    const deps = await getDeps();
-    deps.enqueueOnce.registerLambdaContext(context);
-    return await handlePush(trigger.event, deps);
-  } catch (error) {
-    return errorResponse(error, context.awsRequestId);
-  } finally {
-    logger.removeKeys(["sourceIp"]);
-  }
+  return dispatch(event, context, "dingtalk-events", {
+    http: async (http) => {
+      // The refusal line errorResponse logs then says who sent the push.
+      logger.appendKeys({ sourceIp: http.requestContext.http.sourceIp });
+      try {
+        const deps = await getDeps();
+        deps.enqueueOnce.registerLambdaContext(context);
+        return await handlePush(http, deps);
+      } catch (error) {
+        return errorResponse(error, context.awsRequestId);
+      } finally {
+        logger.removeKeys(["sourceIp"]);
+      }
+    },
+  });
 }
 
 export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<HttpResult> {

@@ -14,10 +14,10 @@
  * `Requeue` kind with `counted: false` in its history entry.
  *
  * SQS delays a message by at most 15 minutes, so a longer wait is carried as `notBefore`: a job received
- * early goes back for the rest of its wait without calling DingTalk (handled in archive-events.ts).
+ * early goes back for the rest of its wait without calling DingTalk (handled in handle.ts).
  */
 import { z } from "zod";
-import { MAX_DELAY_SECONDS } from "./queue";
+import { MAX_DELAY_SECONDS } from "../aws/queue";
 
 export interface RequeueLimits {
   /** Failed attempts in all, the first included: the one that reaches it dead-letters the job. */

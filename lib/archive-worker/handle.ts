@@ -1,18 +1,19 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
+import { enqueue } from "../aws/queue";
 import { quotaExhaustedIn } from "../budget/errors";
-import { isThrottlingFailure } from "../dingtalk/retry";
 import { AppError } from "../errors";
+import { dispositionOf } from "../failure";
+import type { HttpResult } from "../http/api-gateway";
 import { logger } from "../logging";
 import { countMetricBy, recordFileArchived } from "../metrics";
-import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { unwrapMessageBody } from "../triggers/detect";
+import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
 import { type ArchiveJob, archiveJobSchema } from "./archive-job";
-import { enqueue } from "./queue";
 import {
   decideRequeue,
   formatDuration,
@@ -21,9 +22,6 @@ import {
   sqsDelaySeconds,
   waitingForQuota,
 } from "./requeue";
-
-/** First wait of a job DingTalk kept throttling; it doubles per attempt (requeue.ts). */
-const THROTTLED_RETRY_AFTER_MS = 60_000;
 
 /** How one archive run ended (archived, skipped, or paused for lack of time). */
 export type ArchiveRunOutcome = ArchiveResult;
@@ -65,36 +63,32 @@ export async function handleArchiveEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<ArchiveEventDeps>,
-): Promise<SQSBatchResponse | ArchiveRunOutcome | { status: "requeued" | "dead-lettered"; reason?: string }> {
-  const trigger = detectTrigger(event);
-  if (trigger.kind === "http") {
+): Promise<
+  | SQSBatchResponse
+  | HttpResult
+  | ArchiveRunOutcome
+  | { status: "requeued" | "dead-lettered"; reason?: string }
+> {
+  const run = async ({ payload, id }: Delivery) => {
+    const deps = await getDeps();
+    return runJob(parseJob(payload), context, deps, id);
+  };
+  return dispatch(
+    event,
+    context,
+    "the archive worker",
+    {
+      sqs: async (sqs) => {
+        const deps = await getDeps();
+        return eachRecord(sqs, (record) => runRecord(record, context, deps));
+      },
+      eventbridge: run,
+      sns: run,
+      direct: run,
+    },
     // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
-    throw new AppError(
-      400,
-      "InvalidEvent",
-      "the archive worker takes queue jobs only; POST /webhooks/archive goes to archive-intake",
-    );
-  }
-  const deps = await getDeps();
-  switch (trigger.kind) {
-    case "sqs":
-      return processPartialResponse(
-        trigger.event,
-        (record: SQSRecord) => runRecord(record, context, deps),
-        new BatchProcessor(EventType.SQS),
-        { throwOnFullBatchFailure: false },
-      );
-    case "eventbridge":
-      return runJob(parseJob(trigger.event.detail), context, deps, trigger.event.id);
-    case "sns": {
-      const message = unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "");
-      return runJob(parseJob(message.payload), context, deps, trigger.event.Records[0]?.Sns?.MessageId);
-    }
-    case "direct": {
-      const message = unwrapEnvelope(trigger.event);
-      return runJob(parseJob(message.payload), context, deps, message.id);
-    }
-  }
+    "it takes queue jobs only; POST /webhooks/archive goes to archive-intake",
+  );
 }
 
 function parseJob(payload: unknown): ArchiveJob {
@@ -167,27 +161,26 @@ async function runJob(job: ArchiveJob, context: Context, deps: ArchiveEventDeps,
     }
     const error = toArchiveError(thrown, `archive ${job.spaceId}/${job.dentryId}`);
     if (!isArchiveRetryLater(error)) countMetricBy("ArchiveFailures", "Code", error.code);
-    if (isArchiveRetryLater(error)) {
-      const later: Requeue = { kind: "retry-later", reason: error.code, retryAfterMs: error.retryAfterMs };
-      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+    const disposition = dispositionOf(error);
+    switch (disposition.kind) {
+      case "retryLater": {
+        // A counted attempt with a growing wait (requeue.ts): fileArchived, an IP ban, or DingTalk still
+        // throttling after the client's retries (a redelivery at once would be throttled again).
+        const later: Requeue = {
+          kind: "retry-later",
+          reason: disposition.reason,
+          retryAfterMs: Math.round(disposition.delaySeconds * 1000),
+        };
+        return await requeue({ ...job, jobId }, later, deps, log, describe(error));
+      }
+      case "deadLetter":
+        await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
+        logger.error("archive failed permanently; job dead-lettered", { ...log, error: describe(error) });
+        return { status: "dead-lettered" as const, reason: disposition.reason };
+      case "retryNow":
+        logger.warn("archive failed; the queue will retry", { ...log, error: describe(error) });
+        throw new AppError(502, error.code, error.message, { requestId: error.requestId, cause: error });
     }
-    if (isThrottlingFailure(error.status, error.code)) {
-      // Still throttled after the client's retries: a counted attempt with a growing wait, not a
-      // redelivery at once (which would be throttled again, and reset nothing we count).
-      const later: Requeue = {
-        kind: "retry-later",
-        reason: error.code,
-        retryAfterMs: THROTTLED_RETRY_AFTER_MS,
-      };
-      return await requeue({ ...job, jobId }, later, deps, log, describe(error));
-    }
-    if (!error.retryable) {
-      await enqueue(deps.sqs, deps.deadLetterQueueUrl, { job: { ...job, jobId }, error: describe(error) });
-      logger.error("archive failed permanently; job dead-lettered", { ...log, error: describe(error) });
-      return { status: "dead-lettered" as const, reason: error.message };
-    }
-    logger.warn("archive failed; the queue will retry", { ...log, error: describe(error) });
-    throw new AppError(502, error.code, error.message, { requestId: error.requestId, cause: error });
   } finally {
     logger.removeKeys(["jobId"]);
   }

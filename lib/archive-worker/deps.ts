@@ -1,35 +1,12 @@
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName, loadBudgetConfig, recordQuotaWait } from "../budget";
-import {
-  type Env,
-  loadArchiveConfig,
-  loadArchiveQueueConfig,
-  loadDingTalkConfig,
-  loadSections,
-  loadTransferConfig,
-} from "../config";
+import { callMeterFromConfig, functionName, recordQuotaWait } from "../budget";
 import { dingTalkClientFromConfig } from "../dingtalk";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
 import { s3CheckpointStore } from "../transfer";
-import type { ArchiveEventDeps } from "./archive-events";
-
-/**
- * Everything the archive worker needs from the environment, validated at once (cold start). Queue-only:
- * no webhook secret, no idempotency table (the intake and the event functions dedupe before queueing).
- */
-export function loadArchiveSettings(env: Env = process.env) {
-  return loadSections({
-    dingtalk: () => loadDingTalkConfig(env),
-    archive: () => loadArchiveConfig(env),
-    transfer: () => loadTransferConfig(env),
-    queue: () => loadArchiveQueueConfig(env),
-    budget: () => loadBudgetConfig(env),
-  });
-}
-
-export type ArchiveSettings = ReturnType<typeof loadArchiveSettings>;
+import type { ArchiveSettings } from "./config";
+import type { ArchiveEventDeps } from "./handle";
 
 /** Log progress of a long transfer at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;

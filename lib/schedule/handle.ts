@@ -6,12 +6,14 @@
  *   payload that is a scan cursor continues that run;
  * - SQS (the scan queue): each record is a continuation (a cursor) of a run too big for one invocation.
  * Returns the run's summary (per record for SQS: a batch response; a failed record is redelivered).
+ * Any other trigger (SNS, HTTP) is refused as every function refuses one (lib/triggers/dispatch.ts).
  */
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { ConfigError } from "../config/env";
 import { invalidInput } from "../errors";
-import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import type { HttpResult } from "../http/api-gateway";
+import { unwrapMessageBody } from "../triggers/detect";
+import { dispatch, eachRecord } from "../triggers/dispatch";
 import { parseOrThrow } from "../validation";
 import { SCAN_MESSAGE_KIND, type ScanCursor, scanCursorSchema } from "./cursor";
 import { continueRun, type RunDeps, type RunSummary, startRun } from "./run";
@@ -32,30 +34,31 @@ export async function handleScheduleEvent(
   event: unknown,
   context: Context,
   getDeps: () => Promise<ScheduleEventDeps>,
-): Promise<RunSummary | SQSBatchResponse> {
-  const trigger = detectTrigger(event);
-  const deps = await getDeps();
-  const run: RunDeps = {
-    ...deps.run,
-    shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
+): Promise<RunSummary | SQSBatchResponse | HttpResult> {
+  const ready = async () => {
+    const deps = await getDeps();
+    const run: RunDeps = {
+      ...deps.run,
+      shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
+    };
+    return { deps, run };
   };
-  switch (trigger.kind) {
-    case "sqs":
-      return processPartialResponse(
-        trigger.event,
-        (record: SQSRecord) => continueRun(parseCursor(unwrapMessageBody(record.body).payload), run),
-        new BatchProcessor(EventType.SQS),
-        { throwOnFullBatchFailure: false },
+  return dispatch(event, context, "archive-schedule", {
+    sqs: async (sqs) => {
+      const { run } = await ready();
+      return eachRecord(sqs, (record: SQSRecord) =>
+        continueRun(parseCursor(unwrapMessageBody(record.body).payload), run),
       );
-    case "eventbridge":
-      return begin(trigger.event.detail, "detail.sources", deps, run);
-    case "direct":
-      return begin(unwrapEnvelope(trigger.event).payload, "sources", deps, run);
-    default:
-      throw invalidInput("archive schedule event", [
-        { field: "(event)", problem: `${trigger.kind} events are not a trigger of this function` },
-      ]);
-  }
+    },
+    eventbridge: async ({ payload }) => {
+      const { deps, run } = await ready();
+      return begin(payload, "detail.sources", deps, run);
+    },
+    direct: async ({ payload }) => {
+      const { deps, run } = await ready();
+      return begin(payload, "sources", deps, run);
+    },
+  });
 }
 
 /** A cursor continues its run; anything else starts one over its `sources` or the configured ones. */

@@ -1,17 +1,17 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { CLIENT_CODES, type SendFileLinkResult } from "../dingtalk";
-import type { AppError } from "../errors";
+import { enqueue } from "../aws/queue";
+import type { SendFileLinkResult } from "../dingtalk";
+import { dispositionOf, failureOfAppError } from "../failure";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse, toAppError } from "../http/errors";
 import type { Idempotent } from "../idempotency";
-import { enqueue } from "../jobs/queue";
 import { logger } from "../logging";
 import { countMetric, countMetricBy } from "../metrics";
-import { detectTrigger, unwrapEnvelope, unwrapMessageBody } from "../triggers/detect";
+import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
+import { unwrapMessageBody } from "../triggers/detect";
+import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
 import { parseOrThrow } from "../validation";
-import { receiveWebhook, type WebhookSettings } from "../webhooks/receive";
 import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
 export interface SendLinkEventDeps {
@@ -37,43 +37,32 @@ export async function handleSendLinkEvent(
   context: Context,
   getDeps: () => Promise<SendLinkEventDeps>,
 ): Promise<HttpResult | SQSBatchResponse | SendFileLinkResult> {
-  const trigger = detectTrigger(event);
-  if (trigger.kind === "http") {
-    // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
-    let deps: SendLinkEventDeps;
-    try {
-      deps = await getDeps();
-    } catch (error) {
-      return errorResponse(error, context.awsRequestId);
-    }
+  const ready = async () => {
+    const deps = await getDeps();
     deps.sendLinkOnce.registerLambdaContext(context);
-    return handleHttp(trigger.event, context, deps);
-  }
-  const deps = await getDeps();
-  deps.sendLinkOnce.registerLambdaContext(context);
-  switch (trigger.kind) {
-    case "sqs":
-      return processPartialResponse(
-        trigger.event,
-        (record: SQSRecord) => handleRecord(record, deps),
-        new BatchProcessor(EventType.SQS),
-        {
-          throwOnFullBatchFailure: false,
-        },
-      );
-    case "eventbridge":
-      return sendParsed(trigger.event.detail, trigger.event.id, deps);
-    case "sns":
-      return sendParsed(
-        unwrapMessageBody(trigger.event.Records[0]?.Sns?.Message ?? "").payload,
-        trigger.event.Records[0]?.Sns?.MessageId ?? context.awsRequestId,
-        deps,
-      );
-    case "direct": {
-      const message = unwrapEnvelope(trigger.event);
-      return sendParsed(message.payload, message.id ?? context.awsRequestId, deps);
-    }
-  }
+    return deps;
+  };
+  const send = async ({ payload, id }: Delivery) =>
+    sendParsed(payload, id ?? context.awsRequestId, await ready());
+  return dispatch(event, context, "send-link", {
+    http: async (http) => {
+      // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
+      let deps: SendLinkEventDeps;
+      try {
+        deps = await ready();
+      } catch (error) {
+        return errorResponse(error, context.awsRequestId);
+      }
+      return handleHttp(http, context, deps);
+    },
+    sqs: async (sqs) => {
+      const deps = await ready();
+      return eachRecord(sqs, (record) => handleRecord(record, deps));
+    },
+    eventbridge: send,
+    sns: send,
+    direct: send,
+  });
 }
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
@@ -105,28 +94,21 @@ async function handleRecord(
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
     countMetricBy("LinksFailed", "Code", appError.code);
-    if (isPermanent(appError) && deps.deadLetter) {
+    if (dispositionOf(failureOfAppError(appError)).kind === "deadLetter" && deps.deadLetter) {
       // Retrying cannot fix bad input or DingTalk's "no", and must not repeat a send of unknown outcome:
       // park it with its reason (a person decides) instead of spending quota.
       await enqueue(deps.deadLetter.sqs, deps.deadLetter.queueUrl, { body: record.body, error: failure });
       logger.warn("send-link message dead-lettered", { messageId: record.messageId, error: failure });
       return { status: "dead-lettered", reason: appError.message };
     }
+    // retryNow, or retryLater (throttled): this path has no delayed requeue; the queue redelivers the
+    // message after its visibility timeout.
     logger.warn("send-link message failed; the queue will retry", {
       messageId: record.messageId,
       error: failure,
     });
     throw appError;
   }
-}
-
-/**
- * 4xx answers are final (bad input, DingTalk's 403/404) except throttling and a still-running duplicate; so is
- * an unknown outcome (the link may be in the conversation: only a person can tell).
- */
-function isPermanent(error: AppError): boolean {
-  if (error.code === CLIENT_CODES.outcomeUnknown) return true;
-  return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 409;
 }
 
 async function sendParsed(
