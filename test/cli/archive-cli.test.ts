@@ -68,24 +68,12 @@ describe("archive CLI", () => {
 
   it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
     const dentryId = world.sandbox.putGeneratedFile({ name: "local.txt", size: 1234, parentPath: "cli" });
-    const env = world.cliEnv({
-      SANDBOX_PORT: String(world.sandbox.port),
-      EMULATOR_PORT: String(world.emulator.port),
-      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
-    });
-    for (const name of [
-      "DINGTALK_API_BASE",
-      "DINGTALK_APP_KEY",
-      "DINGTALK_APP_SECRET",
-      "DINGTALK_UNION_ID",
-      "AWS_ENDPOINT_URL_S3",
+    const env = world.asLocalStack(world.cliEnv(), [
       "AWS_REGION",
       "ARCHIVE_BUCKET",
       "DOWNLOAD_ALLOWED_HOSTS",
       "DOWNLOAD_ALLOW_HTTP_HOSTS",
-    ]) {
-      delete env[name];
-    }
+    ]);
     const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(onlyJsonLine(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });

@@ -4,23 +4,22 @@
  * ARCHIVE_MAX_ATTEMPTS, its waits growing from 5 minutes, and the DingTalk calls it spent are counted.
  * The clock (Date only) is moved forward instead of waiting hours.
  */
-import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
-import { invoke, loadHandler, QUEUES, useStack } from "../support/handler-stack";
+import { invoke, QUEUES, useHandler, useStack } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 
 const MAX_ATTEMPTS = 4;
 
 let sandbox: Sandbox;
-let handler: Handler;
 
 const stack = useStack({
   env: { ARCHIVE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ARCHIVE_MAX_AGE_HOURS: "48" },
 });
+const handler = useHandler("archive");
 beforeAll(async () => {
   sandbox = stack.sandbox;
-  handler = await loadHandler("archive");
 });
 beforeEach(() => {
   sandbox.clearFaults();

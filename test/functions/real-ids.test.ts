@@ -1,10 +1,4 @@
-import type {
-  APIGatewayProxyStructuredResultV2,
-  EventBridgeEvent,
-  Handler,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
+import type * as Lambda from "aws-lambda";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { buildPush, openReply, storageEvent } from "../../sandbox/push";
@@ -14,10 +8,10 @@ import {
   BUCKET,
   EVENT_KEYS,
   invoke,
-  loadHandler,
   PREFIX,
   QUEUES,
   sqsEvent,
+  useHandler,
   useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
@@ -28,17 +22,14 @@ import { sha256OfObject } from "../support/world";
 const FILE = { name: "real-ids.bin", size: 70_001, seed: "real-ids" };
 
 let sandbox: Sandbox;
-let archive: Handler;
-let archiveIntake: Handler;
-let events: Handler;
 let dentryId: string;
 
 const stack = useStack({ sandbox: { ...REAL_SANDBOX_IDS, generatedFiles: [FILE] } });
+const archive = useHandler("archive");
+const archiveIntake = useHandler("archive-intake");
+const events = useHandler("dingtalk-events");
 beforeAll(async () => {
   sandbox = stack.sandbox;
-  archive = await loadHandler("archive");
-  archiveIntake = await loadHandler("archive-intake");
-  events = await loadHandler("dingtalk-events");
   dentryId = sandbox.dentryIdByPath(FILE.name) as string;
 });
 beforeEach(() => stack.emulator.reset());
@@ -48,25 +39,25 @@ const key = () => `${PREFIX}${REAL_SANDBOX_IDS.spaceId}/${dentryId}/v1/${FILE.na
 
 const storedSha256 = async () => (await sha256OfObject(stack.s3, BUCKET, key())).sha256;
 
-const sqsEventOf = (body: unknown): SQSEvent => sqsEvent([JSON.stringify(body)], `m-${Math.random()}`);
+const sqsEventOf = (body: unknown): Lambda.SQSEvent => sqsEvent([JSON.stringify(body)], `m-${Math.random()}`);
 
 describe("archive entry points with real DingTalk ids", () => {
   it("webhook → queue → worker: the ids arrive unchanged and name the S3 key", async () => {
     const body = JSON.stringify(request());
-    const answer = await invoke<APIGatewayProxyStructuredResultV2>(
+    const answer = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       archiveIntake,
       signedHttpEvent(WEBHOOK_SECRETS.archive, body, { sample: "archive-intake.http.json" }),
     );
     expect(answer.statusCode).toBe(202);
     const jobs = stack.messages(QUEUES.archive) as Array<Record<string, unknown>>;
     expect(jobs).toEqual([{ ...request(), jobId: expect.any(String) }]);
-    const result = await invoke<SQSBatchResponse>(archive, sqsEventOf(jobs[0]), 600_000);
+    const result = await invoke<Lambda.SQSBatchResponse>(archive, sqsEventOf(jobs[0]), 600_000);
     expect(result.batchItemFailures).toEqual([]);
     expect(await storedSha256()).toBe(await sha256OfGenerated(FILE.seed, FILE.size));
   });
 
   it("the bus (ArchiveRequested) takes the same ids", async () => {
-    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const sample = sampleEvent<Lambda.EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
     const result = await invoke<{ status: string; key: string }>(
       archive,
       { ...sample, id: `evt-${Math.random()}`, detail: request() },
@@ -86,7 +77,7 @@ describe("archive entry points with real DingTalk ids", () => {
       CorpId: REAL_IDS.corpIds[0],
     };
     const built = buildPush(event, EVENT_KEYS);
-    const answer = await invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(built));
+    const answer = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(built));
     expect(answer.statusCode).toBe(200);
     expect(openReply(JSON.parse(answer.body as string), EVENT_KEYS)).toBe("success");
     expect(stack.messages(QUEUES.archive)).toEqual([{ ...request(), jobId: expect.any(String) }]);
@@ -95,7 +86,7 @@ describe("archive entry points with real DingTalk ids", () => {
   it.each([...REAL_IDS.spaceIds, ...REAL_IDS.conversationIds])(
     "an unknown space %s reaches DingTalk and is DingTalk's 404, dead-lettered with it",
     async (spaceId) => {
-      const result = await invoke<SQSBatchResponse>(archive, sqsEventOf({ ...request(), spaceId }));
+      const result = await invoke<Lambda.SQSBatchResponse>(archive, sqsEventOf({ ...request(), spaceId }));
       expect(result.batchItemFailures).toEqual([]);
       const dead = stack.messages(QUEUES.archiveDlq) as Array<{
         job: { spaceId: string };

@@ -10,9 +10,9 @@
  * create/update event, carrying exactly the event's ids.
  */
 import { randomBytes } from "node:crypto";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import { callbackSignature } from "../../lib/dingtalk-events/crypto";
 import { PUSH_REFUSED } from "../../lib/dingtalk-events/handle";
@@ -22,22 +22,19 @@ import {
   EVENT_KEYS,
   errorOf,
   invoke,
-  loadHandler,
   QUEUES,
+  useHandler,
   useStack,
   watchRejections,
 } from "../support/handler-stack";
 import { REAL_IDS } from "../support/real-ids";
 import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 
-let handler: Handler;
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
 const stack = useStack();
-beforeAll(async () => {
-  handler = await loadHandler("dingtalk-events");
-});
+const handler = useHandler("dingtalk-events");
 
 afterAll(async () => {
   rejections.stop();

@@ -20,7 +20,7 @@ import { DingTalkError } from "../../lib/dingtalk";
 import { AppError } from "../../lib/errors";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
-import { invoke, loadHandler, QUEUES, sqsEvent, useStack, watchRejections } from "../support/handler-stack";
+import { invoke, QUEUES, sqsEvent, useHandler, useStack, watchRejections } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 import { REAL_IDS } from "../support/real-ids";
 import {
@@ -34,15 +34,17 @@ import {
 
 type Worker = "send-link" | "archive";
 
-let handlers: Record<Worker, Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
 const stack = useStack();
+const handlers: Record<Worker, Handler> = {
+  "send-link": useHandler("send-link"),
+  archive: useHandler("archive"),
+};
 beforeAll(async () => {
-  handlers = { "send-link": await loadHandler("send-link"), archive: await loadHandler("archive") };
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 

@@ -104,23 +104,11 @@ describe("backfill CLI", () => {
   });
 
   it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
-    const local = env({
-      SANDBOX_PORT: String(world.sandbox.port),
-      EMULATOR_PORT: String(world.emulator.port),
-      DYNAMODB_PORT: new URL(dynamo().endpoint).port,
-    });
-    for (const name of [
-      "DINGTALK_API_BASE",
-      "DINGTALK_APP_KEY",
-      "DINGTALK_APP_SECRET",
-      "DINGTALK_UNION_ID",
-      "AWS_ENDPOINT_URL_S3",
+    const local = world.asLocalStack(env(), [
       "AWS_ENDPOINT_URL_SQS",
       "AWS_ENDPOINT_URL_DYNAMODB",
       "ARCHIVE_QUEUE_URL",
-    ]) {
-      delete local[name];
-    }
+    ]);
     const outcome = await runBackfill(
       ["--space-id", SPACE, "--parent-id", world.sandbox.dentryIdByPath("media") as string],
       local,

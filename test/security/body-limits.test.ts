@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush } from "../../sandbox/push";
 import {
@@ -15,8 +15,8 @@ import {
   type FunctionName,
   httpEvent,
   invoke,
-  loadHandler,
   QUEUES,
+  useHandler,
   useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
@@ -32,12 +32,10 @@ const ENDPOINTS: Record<string, HttpFunction> = {
   "/webhooks/dingtalk-events": "dingtalk-events",
 };
 
-const handlers = {} as Record<HttpFunction, Handler>;
-
 const stack = useStack();
-beforeAll(async () => {
-  for (const name of Object.values(ENDPOINTS)) handlers[name] = await loadHandler(name);
-});
+const handlers = Object.fromEntries(
+  Object.values(ENDPOINTS).map((name) => [name, useHandler(name)]),
+) as Record<HttpFunction, Handler>;
 
 /** Every httpApi path in serverless.yml. */
 function httpRoutes(): string[] {

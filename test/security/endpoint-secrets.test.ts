@@ -3,26 +3,24 @@
  * for one endpoint is refused at the other by its signature — before any schema looks at it, so this holds
  * even for a body both schemas would accept — and a holder of one secret cannot use the other endpoint.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   errorOf,
   invoke,
-  loadHandler,
   QUEUES,
   signedEvent,
+  useHandler,
   useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 
-const handlers = {} as Record<"send-link" | "archive", Handler>;
 let fileId: string;
 
 const stack = useStack();
+// POST /webhooks/archive is served by the archive-intake function.
+const handlers = { "send-link": useHandler("send-link"), archive: useHandler("archive-intake") };
 beforeAll(async () => {
-  handlers["send-link"] = await loadHandler("send-link");
-  // POST /webhooks/archive is served by the archive-intake function.
-  handlers.archive = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
 

@@ -16,22 +16,19 @@ import {
   EVENT_KEYS,
   errorOf,
   invoke,
-  loadHandler,
   QUEUES,
   signedEvent,
+  useHandler,
   useStack,
 } from "../support/handler-stack";
 
-let sendLink: Handler;
-let archive: Handler;
-let events: Handler;
 let fileId: string;
 
 const stack = useStack();
+const sendLink = useHandler("send-link");
+const archive = useHandler("archive-intake");
+const events = useHandler("dingtalk-events");
 beforeAll(async () => {
-  sendLink = await loadHandler("send-link");
-  archive = await loadHandler("archive-intake");
-  events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 

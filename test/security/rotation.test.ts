@@ -11,11 +11,11 @@
  *   pair within the max age.
  */
 import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPush } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
-import { EVENT_KEYS, loadHandler, useStack } from "../support/handler-stack";
+import { EVENT_KEYS, useHandler, useStack } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";
 import { type LocalSsm, startLocalSsm } from "../support/ssm";
 
@@ -28,8 +28,6 @@ const secret = (name: string) => `whsec_${Buffer.from(`rotation-${name}-secret`)
 const [A, B, C] = [secret("a"), secret("b"), secret("c")];
 
 let ssm: LocalSsm;
-let handler: Handler;
-let events: Handler;
 let fileId: string;
 
 beforeAll(async () => {
@@ -58,10 +56,11 @@ beforeAll(async () => {
   delete process.env.DINGTALK_APP_SECRET;
   delete process.env.DINGTALK_EVENT_TOKEN;
   delete process.env.DINGTALK_EVENT_AES_KEY;
-  handler = await loadHandler("send-link");
-  events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
+// Loaded after those deletions: each handler validates its configuration at load.
+const handler = useHandler("send-link");
+const events = useHandler("dingtalk-events");
 
 afterAll(async () => {
   await ssm?.stop();

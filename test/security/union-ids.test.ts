@@ -4,30 +4,27 @@
  * (403 unionIdNotAllowed; from a queue: dead-lettered with that code) before any DingTalk call.
  * The real handlers against the sandbox, fauxqs and dynalite.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler, SNSEvent } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2, SNSEvent } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   errorOf,
   invoke,
-  loadHandler,
   QUEUES,
   signedEvent,
   sqsEvent,
+  useHandler,
   useStack,
 } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 
 const FOREIGN = "ZsGGk1JnRAiPDsm8WQiSYrAiEiE"; // a real-shaped union id of someone else
-let sendLink: Handler;
-let archive: Handler;
-let archiveIntake: Handler;
 let fileId: string;
 
 const stack = useStack();
+const sendLink = useHandler("send-link");
+const archive = useHandler("archive");
+const archiveIntake = useHandler("archive-intake");
 beforeAll(async () => {
-  sendLink = await loadHandler("send-link");
-  archive = await loadHandler("archive");
-  archiveIntake = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
 

@@ -12,6 +12,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from "aws-lambda";
+import { beforeAll } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
 import type { PushKeys } from "../../sandbox/push";
 import type { SandboxOptions } from "../../sandbox/types";
@@ -173,4 +174,19 @@ export function signedEvent(
   const secret = options.secret ?? WEBHOOK_SECRETS[route];
   const id = options.id ?? `msg_${randomUUID()}`;
   return httpEvent(route, body, { ...options.headers, ...signWebhook(secret, id, body, options.at) });
+}
+
+/**
+ * A function's handler for a test file, imported in a beforeAll as Lambda loads it (call after useStack, so
+ * the environment is set first). The returned handler forwards to it.
+ */
+export function useHandler(name: FunctionName): Handler {
+  let loaded: Handler | undefined;
+  beforeAll(async () => {
+    loaded = await loadHandler(name);
+  });
+  return (event, context, callback) => {
+    if (!loaded) throw new Error(`the ${name} handler is not loaded yet (invoke it in a test or hook)`);
+    return loaded(event, context, callback);
+  };
 }

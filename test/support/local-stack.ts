@@ -4,7 +4,6 @@
  * signed webhooks, the sandbox's admin API, and S3/SQS clients for the stack's fauxqs.
  */
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { signWebhook } from "../../lib/signatures/verify";
@@ -15,7 +14,7 @@ import {
   type WebhookRoute,
 } from "../../scripts/local-env";
 import { startScript } from "./run-process";
-import { localS3, localSqs } from "./world";
+import { freePort, localS3, localSqs } from "./world";
 
 export { ROOT } from "./run-process";
 export { LOCAL_BUCKET, LOCAL_QUEUES };
@@ -36,14 +35,6 @@ export interface LocalStack {
   /** Everything the stack printed so far. */
   output(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** `npm start` on free ports, with the caller's extra environment (e.g. TRANSFER_PART_SIZE). */

@@ -4,6 +4,8 @@
  * Used by the CLI, backfill, sandbox and local-stack tests, the load workers and the chaos campaign.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -138,3 +140,43 @@ export const runCli = (args: string[], env: Record<string, string>) => startCli(
 export const startBackfill = (args: string[], env: Record<string, string>) =>
   startScript("scripts/backfill.ts", args, { env });
 export const runBackfill = (args: string[], env: Record<string, string>) => startBackfill(args, env).done;
+
+/** A CloudFormation template as `serverless package` writes it. */
+export interface PackagedTemplate {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+/**
+ * `serverless package` (osls, the real toolchain) into `outDir`, offline and with no AWS credentials of any
+ * kind (packaging must not need AWS), in its own esbuild folder (tests package at the same time); returns the
+ * CloudFormation template it wrote. Throws on a failed or hung (3 min) run.
+ */
+export async function serverlessPackage(
+  outDir: string,
+  options: { workFolder: string; stage?: string },
+): Promise<PackagedTemplate> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLS_TELEMETRY_DISABLED: "1",
+    SLS_NOTIFICATIONS_MODE: "off",
+    ESBUILD_WORK_FOLDER: options.workFolder,
+  };
+  for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
+  const stage = options.stage ? ["--stage", options.stage] : [];
+  const sls = startScript(
+    "node_modules/serverless/bin/serverless.js",
+    ["package", ...stage, "--package", outDir],
+    {
+      env,
+      tsx: false,
+    },
+  );
+  const timer = setTimeout(() => sls.child.kill("SIGKILL"), 180_000);
+  const outcome = await sls.done.finally(() => clearTimeout(timer));
+  if (outcome.code !== 0) {
+    throw new Error(
+      `serverless package ended ${outcome.code ?? outcome.signal}:\n${outcome.stdout}\n${outcome.stderr}`,
+    );
+  }
+  return JSON.parse(await readFile(join(outDir, "cloudformation-template-update-stack.json"), "utf8"));
+}

@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
@@ -37,6 +38,15 @@ export function localS3(endpoint: string, extra: Partial<S3ClientConfig> = {}): 
 
 export function localSqs(endpoint: string): SQSClient {
   return new SQSClient({ ...LOCAL_AWS, endpoint });
+}
+
+/** A port nothing listens on now (the OS's pick, released at once). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export type QueueSpec = string | { name: string; deadLetter?: string; maxReceiveCount?: number };
@@ -71,6 +81,12 @@ export interface World {
   messages<T = unknown>(name: string): T[];
   /** localEnv() for this world, with Powertools' logs silenced. */
   env(extra?: Record<string, string>): Record<string, string>;
+  /**
+   * `env` as a script started without DingTalk settings sees it (it falls back to the local stack): this
+   * world's ports as the local stack's (SANDBOX_PORT, EMULATOR_PORT, DYNAMODB_PORT), the DingTalk app and
+   * the S3 endpoint unset, and the `unset` names too.
+   */
+  asLocalStack(env: Record<string, string>, unset?: readonly string[]): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -109,6 +125,14 @@ export function localEnv(
     ...extra,
   };
 }
+
+const LOCAL_STACK_UNSET = [
+  "DINGTALK_API_BASE",
+  "DINGTALK_APP_KEY",
+  "DINGTALK_APP_SECRET",
+  "DINGTALK_UNION_ID",
+  "AWS_ENDPOINT_URL_S3",
+];
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const bucket = options.bucket ?? "archive-test";
@@ -154,6 +178,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         },
         { POWERTOOLS_LOG_LEVEL: "SILENT", ...extra },
       ),
+    asLocalStack(env, unset = []) {
+      const local: Record<string, string> = {
+        ...env,
+        SANDBOX_PORT: String(sandbox.port),
+        EMULATOR_PORT: String(emulator.port),
+        ...(dynamo ? { DYNAMODB_PORT: new URL(dynamo.endpoint).port } : {}),
+      };
+      for (const name of [...LOCAL_STACK_UNSET, ...unset]) delete local[name];
+      return local;
+    },
     async stop() {
       s3.destroy();
       sqs.destroy();
