@@ -39,7 +39,7 @@ import {
 import { dingTalkClientFromConfig } from "../lib/dingtalk";
 import type { Logger } from "../lib/logging";
 import { fileCheckpointStore } from "../lib/transfer";
-import { EXIT, parseFlags, SIGNAL_EXIT, UsageError, watchStopSignals } from "./cli";
+import { EXIT, parseFlags, requestOrExit, SIGNAL_EXIT, UsageError, watchStopSignals } from "./cli";
 import { localFunctionEnv } from "./local-env";
 
 const USAGE = "usage: npm run archive -- --space-id S --dentry-id D [--union-id U] [--version N]";
@@ -172,19 +172,16 @@ function jsonLine(result: ArchiveResult, meter: CallMeter): string {
 }
 
 async function main(): Promise<number> {
-  let request: Exclude<ReturnType<typeof parseRequest>, "help">;
-  try {
-    const parsed = parseRequest(process.argv.slice(2));
-    if (parsed === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    request = parsed;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`archive: ${error.message}\n${USAGE}\n`);
-    return EXIT.usage;
-  }
+  const parsed = requestOrExit(
+    () => parseRequest(process.argv.slice(2)),
+    USAGE,
+    (message) => {
+      process.stderr.write(`archive: ${message}\n${USAGE}\n`);
+      return EXIT.usage;
+    },
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const { request } = parsed;
 
   const term = new Terminal(Boolean(process.stderr.isTTY));
   const local = applyLocalDefaults(process.env);

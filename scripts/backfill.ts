@@ -33,7 +33,15 @@ import {
   SourcesError,
 } from "../lib/schedule/sources";
 import type { ScheduleStateStore } from "../lib/schedule/state";
-import { EXIT, parseFlags, SIGNAL_EXIT, type StopSignal, UsageError, watchStopSignals } from "./cli";
+import {
+  EXIT,
+  parseFlags,
+  requestOrExit,
+  SIGNAL_EXIT,
+  type StopSignal,
+  UsageError,
+  watchStopSignals,
+} from "./cli";
 import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
 const USAGE =
@@ -168,18 +176,9 @@ function stderrLogger(level: string): Logger {
 }
 
 async function main(): Promise<number> {
-  let request: Request;
-  try {
-    const parsed = parseRequest(process.argv.slice(2));
-    if (parsed === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    request = parsed;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usage(error.message);
-  }
+  const parsed = requestOrExit<Request>(() => parseRequest(process.argv.slice(2)), USAGE, usage);
+  if ("exit" in parsed) return parsed.exit;
+  const { request } = parsed;
 
   const local = applyLocalDefaults(process.env);
   const logger = stderrLogger(process.env.BACKFILL_LOG_LEVEL ?? "WARN");

@@ -27,6 +27,36 @@ export function parseFlags(
 }
 
 /**
+ * A tool's request from its argv: the parsed request, or the exit code once `--help` printed `usage` on
+ * stdout (0) or `onUsageError` reported a UsageError (its return). Other errors are thrown.
+ */
+export function requestOrExit<T>(
+  parse: () => T | "help",
+  usage: string,
+  onUsageError: (message: string) => number,
+): { request: T } | { exit: number } {
+  try {
+    const parsed = parse();
+    if (parsed !== "help") return { request: parsed };
+    process.stdout.write(`${usage}\n`);
+    return { exit: EXIT.ok };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return { exit: onUsageError(error.message) };
+  }
+}
+
+/** What a tool prints for a failure of its own: a usage error with its usage line (exit 2), else `<tool>: <message>` (exit 1). */
+export function reportFailure(tool: string, usage: string, error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n${usage}`);
+    return EXIT.usage;
+  }
+  console.error(`${tool}: ${error instanceof Error ? error.message : String(error)}`);
+  return EXIT.failed;
+}
+
+/**
  * On the first SIGINT/SIGTERM call `onFirst` (the tool stops at its next safe point); on a second, exit at
  * once with 130/143. Returns the signal received so far, if any.
  */
