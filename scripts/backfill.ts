@@ -39,6 +39,7 @@ import {
   requestOrExit,
   SIGNAL_EXIT,
   type StopSignal,
+  textLogger,
   UsageError,
   watchStopSignals,
 } from "./cli";
@@ -162,18 +163,8 @@ function sourcesOf(request: Request, env: Env, defaultUnionId: string | undefine
 }
 
 /** Log lines as text on stderr (stdout holds only the JSON summary). */
-function stderrLogger(level: string): Logger {
-  const order = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
-  const min = Math.max(0, order.indexOf(level.toUpperCase()));
-  const at =
-    (name: string) =>
-    (message: string, ...extra: Record<string, unknown>[]) => {
-      if (order.indexOf(name) < min) return;
-      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
-      process.stderr.write(`${name.toLowerCase()}: ${message}${details}\n`);
-    };
-  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
-}
+const stderrLogger = (level: string): Logger =>
+  textLogger(level, (line) => process.stderr.write(`${line}\n`));
 
 async function main(): Promise<number> {
   const parsed = requestOrExit<Request>(() => parseRequest(process.argv.slice(2)), USAGE, usage);

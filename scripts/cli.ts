@@ -3,6 +3,7 @@
  * "first signal stops gracefully, second quits" handling.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { Logger } from "../lib/logging";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -54,6 +55,23 @@ export function reportFailure(tool: string, usage: string, error: unknown): numb
   }
   console.error(`${tool}: ${error instanceof Error ? error.message : String(error)}`);
   return EXIT.failed;
+}
+
+/**
+ * The client's and the engine's log lines as text, one per line ("warn: message {details}"), at `level` and
+ * above (DEBUG, INFO, WARN, ERROR; SILENT for none), through `write` (stdout holds only a tool's JSON result).
+ */
+export function textLogger(level: string, write: (line: string) => void): Logger {
+  const order = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
+  const min = Math.max(0, order.indexOf(level.toUpperCase()));
+  const at =
+    (name: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) => {
+      if (order.indexOf(name) < min) return;
+      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
+      write(`${name.toLowerCase()}: ${message}${details}`);
+    };
+  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   describeFiles,
   isExact,
   jobSizes,
+  loadFile,
   rangesFor,
   runAsScript,
   sizeFigures,
@@ -87,13 +88,7 @@ export async function runArchiveJobsLoad(
   const files = await mapLimit(sizes, 10, async (size, i) => {
     const name = `job-${i}.bin`;
     const dentryId = await putSandboxFile(stack, { name, size, parentPath: folder });
-    return {
-      name,
-      size,
-      dentryId,
-      key: `${space}/${dentryId}/v1/${name}`,
-      seed: `${space}/${folder}/${name}#1`,
-    };
+    return loadFile(space, folder, name, size, dentryId);
   });
   const before = (await sandboxState(stack)).calls;
 

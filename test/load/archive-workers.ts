@@ -19,18 +19,7 @@ import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { LOCAL_WEBHOOK_SECRETS } from "../../scripts/local-env";
 import { type RunningProcess, startScript } from "../support/run-process";
 import { startWorld, type World } from "../support/world";
-import {
-  type ArchiveLoadFigures,
-  archivedLine,
-  archiveLoadProblems,
-  describeFiles,
-  isExact,
-  jobSizes,
-  PART_SIZE,
-  rangesFor,
-  runAsScript,
-  sizeFigures,
-} from "./common";
+import * as load from "./common";
 
 const BUCKET = "load-archive";
 const QUEUE = "load-archive-jobs";
@@ -44,7 +33,7 @@ export interface ArchiveWorkersOptions {
   verifySample: number;
 }
 
-export interface ArchiveWorkersFigures extends ArchiveWorkersOptions, ArchiveLoadFigures {
+export interface ArchiveWorkersFigures extends ArchiveWorkersOptions, load.ArchiveLoadFigures {
   maxRunning: number;
   invocations: number;
   failedInvocations: number;
@@ -75,7 +64,7 @@ async function startLoadWorld(): Promise<LoadWorld> {
     IDEMPOTENCY_TABLE: "load-idempotency",
     ARCHIVE_QUEUE_URL: world.queueUrl(QUEUE),
     ARCHIVE_DLQ_URL: world.queueUrl(DLQ),
-    TRANSFER_PART_SIZE: String(PART_SIZE),
+    TRANSFER_PART_SIZE: String(load.PART_SIZE),
     TRANSFER_CONCURRENCY: "8",
     POWERTOOLS_LOG_LEVEL: "ERROR",
   });
@@ -192,7 +181,7 @@ async function drained(world: LoadWorld, workers: Workers, deadline: number): Pr
 }
 
 const exact = (world: World, key: string, seed: string, size: number) =>
-  isExact(world.s3, BUCKET, key, seed, size);
+  load.isExact(world.s3, BUCKET, key, seed, size);
 
 export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Promise<ArchiveWorkersFigures> {
   const world = await startLoadWorld();
@@ -203,15 +192,9 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
       sizes.map((size, i) => {
         const name = `job-${i}.bin`;
         const dentryId = world.sandbox.putGeneratedFile({ name, size, parentPath: folder });
-        return {
-          name,
-          size,
-          dentryId,
-          key: `${space}/${dentryId}/v1/${name}`,
-          seed: `${space}/${folder}/${name}#1`,
-        };
+        return load.loadFile(space, folder, name, size, dentryId);
       });
-    const sizes = jobSizes(options.jobs);
+    const sizes = load.jobSizes(options.jobs);
     const files = newFiles("workers", sizes);
     workers = await startWorkers(world, options.workers);
     const deadline = Date.now() + options.timeoutSeconds * 1000;
@@ -246,7 +229,7 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
     };
 
     // Phase 2: each of `duplicates` files queued twice, back to back.
-    const dupSizes = Array.from({ length: options.duplicates }, (_, i) => PART_SIZE * 2 + i * 100_003);
+    const dupSizes = Array.from({ length: options.duplicates }, (_, i) => load.PART_SIZE * 2 + i * 100_003);
     const dups = newFiles("duplicates", dupSizes);
     world.sandbox.resetCalls();
     await enqueue(
@@ -270,12 +253,12 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
 
     return {
       ...options,
-      ...sizeFigures(sizes),
+      ...load.sizeFigures(sizes),
       archived,
       wrongSize,
       sampleExact,
       sampleChecked: sample.length,
-      fileHostCalls: { expected: rangesFor(sizes), actual: calls.file },
+      fileHostCalls: { expected: load.rangesFor(sizes), actual: calls.file },
       downloadInfoCalls: { expected: files.length, actual: calls.downloadInfo },
       maxRunning: Math.max(phase1.maxRunning, workers.maxRunning()),
       invocations: phase1.invocations,
@@ -287,7 +270,7 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
       // One download-info call per transfer (a job that finds the file archived makes none; a restarted
       // transfer may make a second, so count by the ranges too).
       duplicatesTransferredTwice: Math.max(0, dupCalls.downloadInfo - dups.length),
-      duplicateRangesFetchedTwice: Math.max(0, dupCalls.file - rangesFor(dupSizes)),
+      duplicateRangesFetchedTwice: Math.max(0, dupCalls.file - load.rangesFor(dupSizes)),
     };
   } finally {
     await workers?.stop();
@@ -297,8 +280,8 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
 
 export function formatArchiveWorkersFigures(f: ArchiveWorkersFigures): string {
   return [
-    `archive jobs, ${f.workers} workers (the deployed maximumConcurrency): ${describeFiles(f)}`,
-    archivedLine(f),
+    `archive jobs, ${f.workers} workers (the deployed maximumConcurrency): ${load.describeFiles(f)}`,
+    load.archivedLine(f),
     `  transfers       file-host calls ${f.fileHostCalls.actual} (expected ${f.fileHostCalls.expected}: one per part); download-info calls ${f.downloadInfoCalls.actual} (expected ${f.downloadInfoCalls.expected})`,
     `  workers         invocations ${f.invocations} (failed ${f.failedInvocations}); most at once ${f.maxRunning}; dead-lettered ${f.deadLettered}`,
     `  time            ${f.wallSeconds.toFixed(1)} s for ${f.jobs} jobs (${(f.jobs / f.wallSeconds).toFixed(1)} jobs/s)`,
@@ -307,7 +290,7 @@ export function formatArchiveWorkersFigures(f: ArchiveWorkersFigures): string {
 }
 
 export function archiveWorkersProblems(f: ArchiveWorkersFigures): string[] {
-  const problems = archiveLoadProblems(f);
+  const problems = load.archiveLoadProblems(f);
   if (f.invocations !== f.jobs) problems.push(`${f.invocations} invocations for ${f.jobs} jobs`);
   if (f.maxRunning > f.workers) problems.push(`${f.maxRunning} jobs at once with ${f.workers} workers`);
   if (f.duplicatesArchived !== f.duplicatePairs)
@@ -315,7 +298,7 @@ export function archiveWorkersProblems(f: ArchiveWorkersFigures): string[] {
   return problems;
 }
 
-await runAsScript(
+await load.runAsScript(
   import.meta.url,
   { jobs: 200, workers: 5, duplicates: 10, timeout: 900 },
   {

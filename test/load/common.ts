@@ -19,6 +19,15 @@ export function jobSizes(n: number): number[] {
   });
 }
 
+/** A load file put in the sandbox as `folder/name`: its archive key and the seed of its generated content. */
+export const loadFile = (space: string, folder: string, name: string, size: number, dentryId: string) => ({
+  name,
+  size,
+  dentryId,
+  key: `${space}/${dentryId}/v1/${name}`,
+  seed: `${space}/${folder}/${name}#1`,
+});
+
 /** The figures both archive load runs report. */
 export interface ArchiveLoadFigures {
   jobs: number;
