@@ -50,6 +50,14 @@ async function waitForCheckpoint(cli: RunningProcess, minParts: number, timeoutM
   }
 }
 
+/** Start the CLI and send it `signal` once its checkpoint holds `parts` parts; what it printed and how it ended. */
+async function interruptAfter(args: string[], parts: number, signal: NodeJS.Signals) {
+  const cli = startCli(args, env());
+  await waitForCheckpoint(cli, parts);
+  cli.child.kill(signal);
+  return cli.done;
+}
+
 async function expectByteExact(key: string, path: string, size: number) {
   expect(await sha256OfObject(world.s3, key)).toEqual({
     sha256: await sha256OfGenerated(seedOf(world.sandbox, path, 1), size),
@@ -65,10 +73,7 @@ describe("resuming an interrupted archive", () => {
     const args = ["--space-id", space(), "--dentry-id", dentryId];
     world.sandbox.resetCalls();
 
-    const first = startCli(args, env());
-    await waitForCheckpoint(first, 6);
-    first.child.kill("SIGKILL");
-    const killed = await first.done;
+    const killed = await interruptAfter(args, 6, "SIGKILL");
     expect(killed.signal).toBe("SIGKILL");
     expect(killed.stdout).toBe("");
     const saved = await checkpointedParts();
@@ -97,10 +102,7 @@ describe("resuming an interrupted archive", () => {
     const args = ["--space-id", space(), "--dentry-id", dentryId];
     world.sandbox.resetCalls();
 
-    const first = startCli(args, env());
-    await waitForCheckpoint(first, 2);
-    first.child.kill("SIGINT");
-    const stopped = await first.done;
+    const stopped = await interruptAfter(args, 2, "SIGINT");
     expect(stopped.code).toBe(130);
     const paused = onlyJsonLine(stopped);
     expect(paused).toMatchObject({ status: "paused", partsTotal: 9 });

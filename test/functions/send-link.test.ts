@@ -28,6 +28,9 @@ async function invoke<T>(event: unknown): Promise<T> {
 }
 
 const body = (fields: Record<string, unknown>) => JSON.stringify(fields);
+/** POST /webhooks/send-link with these fields, signed. */
+const post = (fields: Record<string, unknown>) =>
+  invoke<Lambda.APIGatewayProxyStructuredResultV2>(signedHttpEvent(secret, body(fields)));
 const linkRequest = () => ({ spaceId: "sandbox-space", dentryId: fileId, openConversationId: "cid-sandbox" });
 
 function errorOf(result: Lambda.APIGatewayProxyStructuredResultV2) {
@@ -41,9 +44,7 @@ function errorOf(result: Lambda.APIGatewayProxyStructuredResultV2) {
 describe("POST /webhooks/send-link", () => {
   it("sends the link and answers 200 with DingTalk's file object", async () => {
     const before = sandbox.sentLinks().length;
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body(linkRequest())),
-    );
+    const result = await post(linkRequest());
     expect(result.statusCode).toBe(200);
     const { file } = JSON.parse(result.body as string);
     expect(file).toMatchObject({
@@ -117,9 +118,7 @@ describe("POST /webhooks/send-link", () => {
   });
 
   it("answers 400 naming each missing or wrong field", async () => {
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body({ spaceId: "sandbox-space", dentryId: 42 })),
-    );
+    const result = await post({ spaceId: "sandbox-space", dentryId: 42 });
     expect(result.statusCode).toBe(400);
     const error = errorOf(result);
     expect(error.code).toBe("InvalidRequest");
@@ -134,17 +133,13 @@ describe("POST /webhooks/send-link", () => {
   });
 
   it("answers 400 naming unknown fields (a typo would otherwise be ignored)", async () => {
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body({ ...linkRequest(), unionID: "x" })),
-    );
+    const result = await post({ ...linkRequest(), unionID: "x" });
     expect(result.statusCode).toBe(400);
     expect(errorOf(result).message).toContain("unknown field(s): unionID");
   });
 
   it("answers 404 with DingTalk's code and request id for an unknown conversation", async () => {
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body({ ...linkRequest(), openConversationId: "cid-nobody" })),
-    );
+    const result = await post({ ...linkRequest(), openConversationId: "cid-nobody" });
     expect(result.statusCode).toBe(404);
     const error = errorOf(result);
     expect(error.code).toBe("conversationNotExist");
@@ -153,18 +148,14 @@ describe("POST /webhooks/send-link", () => {
   });
 
   it("answers 400 with DingTalk's paramError.dentryId for an unknown file (send-link's error table has no 404 for it)", async () => {
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body({ ...linkRequest(), dentryId: "999999" })),
-    );
+    const result = await post({ ...linkRequest(), dentryId: "999999" });
     expect(result.statusCode).toBe(400);
     expect(errorOf(result).code).toBe("paramError.dentryId");
   });
 
   it("answers 429 when DingTalk keeps throttling after the client's retries", async () => {
     sandbox.addFaults({ api: "sendLink", kind: "qpsLimit" });
-    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
-      signedHttpEvent(secret, body(linkRequest())),
-    );
+    const result = await post(linkRequest());
     expect(result.statusCode).toBe(429);
     expect(errorOf(result).code).toBe("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi");
   }, 60_000);
