@@ -1,12 +1,12 @@
 import type { Context } from "aws-lambda";
-import { type ArchiveRequest, archiveRequestSchema } from "../archive-worker/archive-job";
+import { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
 import { type HttpEvent, type HttpResult, jsonResponse } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
 import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
-import { dispatch } from "../triggers/dispatch";
+import { triggerHandler } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 
 export interface ArchiveIntakeDeps {
@@ -22,15 +22,12 @@ export interface ArchiveIntakeDeps {
  * and answer 202 with its id. Nothing is archived here: the queue-only worker does that, and this function
  * holds no S3 right.
  */
-export async function handleArchiveIntake(
-  event: unknown,
-  context: Context,
-  getDeps: () => Promise<ArchiveIntakeDeps>,
-): Promise<HttpResult> {
-  return dispatch(event, context, "archive-intake", {
-    http: (http) => intake(http, context, getDeps),
-  });
-}
+export const handleArchiveIntake = triggerHandler(
+  "archive-intake",
+  (context, getDeps: () => Promise<ArchiveIntakeDeps>) => ({
+    http: (http: HttpEvent) => intake(http, context, getDeps),
+  }),
+);
 
 async function intake(
   event: HttpEvent,

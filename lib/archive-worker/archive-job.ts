@@ -2,8 +2,6 @@ import { z } from "zod";
 import { archiveRequestSchema, listedFileSchema } from "../archive/request";
 import { attemptHistorySchema } from "./requeue";
 
-export { type ArchiveRequest, archiveRequestSchema } from "../archive/request";
-
 /**
  * One archive job on the queue: the request (which DingTalk file, optionally which version, as whom) plus
  * `jobId`, which follows the job through re-queues (pause/resume, retry later) for the logs. Every

@@ -1,9 +1,8 @@
 import { archiveFile } from "../archive/archive-file";
 import { createS3Client, createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName, recordQuotaWait } from "../budget";
-import { dingTalkClientFromConfig } from "../dingtalk";
+import { recordQuotaWait } from "../budget";
+import { meteredDingTalkClient } from "../budget/metered-client";
 import { logger } from "../logging";
-import { metrics } from "../metrics";
 import { s3CheckpointStore } from "../transfer";
 import type { ArchiveSettings } from "./config";
 import type { ArchiveEventDeps } from "./handle";
@@ -13,14 +12,7 @@ const PROGRESS_LOG_INTERVAL_MS = 10_000;
 
 /** Build the archive worker's clients, once per container (the app secret is read per use, so it rotates). */
 export async function createArchiveDeps(settings: ArchiveSettings): Promise<ArchiveEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(
-    settings.dingtalk,
-    logger,
-    await callMeterFromConfig(settings.budget, {
-      functionName: functionName("archive"),
-      metrics,
-    }),
-  );
+  const dingtalk = await meteredDingTalkClient(settings, "archive");
   const s3 = createS3Client();
   const sqs = createSqsClient();
   // Checkpoints live beside the archive, under a prefix of their own (the Lambda may not keep local files).

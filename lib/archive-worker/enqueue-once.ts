@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { ArchiveRequest } from "../archive/request";
 import { enqueue } from "../aws/queue";
 import type { IdempotencyConfig } from "../config";
 import { type Idempotent, idempotentByKey } from "../idempotency";
-import type { ArchiveRequest } from "./archive-job";
 
 /**
  * Queue an archive job at most once per delivery key, with a fresh `jobId` (the id the job's log lines

@@ -1,16 +1,15 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ArchiveResult } from "../archive/archive-file";
 import { ArchiveError, isArchiveRetryLater, toArchiveError } from "../archive/errors";
 import { enqueue } from "../aws/queue";
 import { quotaExhaustedIn } from "../budget/errors";
 import { AppError } from "../errors";
 import { dispositionOf } from "../failure";
-import type { HttpResult } from "../http/api-gateway";
 import { logger } from "../logging";
 import { countMetricBy, recordFileArchived } from "../metrics";
 import { unwrapMessageBody } from "../triggers/detect";
-import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
+import { type Delivery, eachRecord, triggerHandler } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 import { parseOrThrow } from "../validation";
 import { type ArchiveJob, archiveJobSchema } from "./archive-job";
@@ -59,37 +58,26 @@ export interface ArchiveEventDeps {
  *   batch item failure so SQS redelivers it (its redrive policy bounds those);
  * - EventBridge (`ArchiveRequested`) or a direct invoke: run the job now (continuations via the queue).
  */
-export async function handleArchiveEvent(
-  event: unknown,
-  context: Context,
-  getDeps: () => Promise<ArchiveEventDeps>,
-): Promise<
-  | SQSBatchResponse
-  | HttpResult
-  | ArchiveRunOutcome
-  | { status: "requeued" | "dead-lettered"; reason?: string }
-> {
-  const run = async ({ payload, id }: Delivery) => {
-    const deps = await getDeps();
-    return runJob(parseJob(payload), context, deps, id);
-  };
-  return dispatch(
-    event,
-    context,
-    "the archive worker",
-    {
-      sqs: async (sqs) => {
+export const handleArchiveEvent = triggerHandler(
+  "the archive worker",
+  (context, getDeps: () => Promise<ArchiveEventDeps>) => {
+    const run = async ({ payload, id }: Delivery) => {
+      const deps = await getDeps();
+      return runJob(parseJob(payload), context, deps, id);
+    };
+    return {
+      sqs: async (sqs: SQSEvent) => {
         const deps = await getDeps();
         return eachRecord(sqs, (record) => runRecord(record, context, deps));
       },
       eventbridge: run,
       sns: run,
       direct: run,
-    },
-    // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
-    "it takes queue jobs only; POST /webhooks/archive goes to archive-intake",
-  );
-}
+    };
+  },
+  // The worker has no HTTP route; an HTTP event here is a misrouted invoke, not a job.
+  "it takes queue jobs only; POST /webhooks/archive goes to archive-intake",
+);
 
 function parseJob(payload: unknown): ArchiveJob {
   return parseOrThrow(archiveJobSchema, payload, "archive job");

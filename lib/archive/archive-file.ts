@@ -30,8 +30,6 @@ import { archiveKey } from "./key";
 import { objectMetadata, storedContentTypeFor } from "./metadata";
 import type { ArchiveRequest, ListedFile } from "./request";
 
-export { type ArchiveRequest, archiveRequestSchema } from "./request";
-
 export interface ArchiveDeps {
   dingtalk: Pick<DingTalkClient, "getDentry" | "getFileDownloadInfo">;
   /** Configured as production's: region, and the endpoint + path-style addressing when one is set. */

@@ -4,10 +4,8 @@ export {
   type ArchiveDeps,
   type ArchivedResult,
   type ArchiveProgress,
-  type ArchiveRequest,
   type ArchiveResult,
   archiveFile,
-  archiveRequestSchema,
   type PausedResult,
   type SkippedResult,
 } from "./archive-file";
@@ -20,15 +18,7 @@ export {
   toArchiveError,
 } from "./errors";
 export { type ArchiveKeyInput, archiveKey, FALLBACK_NAME, S3_MAX_KEY_BYTES, safeName } from "./key";
-export {
-  asciiSafe,
-  contentTypeFor,
-  DEFAULT_CONTENT_TYPE,
-  META,
-  objectMetadata,
-  readMetadataValue,
-  S3_MAX_METADATA_BYTES,
-  type SourceFacts,
-  storedContentTypeFor,
-} from "./metadata";
+// The metadata an archived object carries (the rest of ./metadata is the archive's own business).
+export { META, objectMetadata, readMetadataValue } from "./metadata";
 export { formatBytes, formatProgress } from "./progress";
+export { type ArchiveRequest, archiveRequestSchema } from "./request";

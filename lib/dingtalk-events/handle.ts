@@ -1,26 +1,11 @@
-/**
- * DingTalk's encrypted HTTP push → an archive job on the queue, answered within DingTalk's ~1.5 s:
- *
- *   size (413) ─► query params ─► body {"encrypt"} ─► timestamp window ─► signature ─► decrypt + owner key
- *   ─► classify: check_url | FILE create/update → enqueue once | ignore ─► 200 with the encrypted "success"
- *   (a file of a space outside ARCHIVE_SOURCES is ignored too: archiving it would spend 2 metered calls)
- *
- * Every failure between the size check and the classification gets one and the same answer (401
- * PUSH_REFUSED), whatever the reason: a sender learns nothing about which check failed (no padding or
- * owner-key oracle). The reason is logged for the operator.
- *
- * Nothing is archived here: the archive function's SQS worker does that. A failure to queue answers 5xx,
- * so DingTalk retries (after 10 s and 30 s) and the idempotency record makes the retry queue at most once.
- */
-import type { Context } from "aws-lambda";
-import type { ArchiveRequest } from "../archive-worker/archive-job";
+import type { ArchiveRequest } from "../archive/request";
 import { AppError } from "../errors";
 import { type HttpEvent, type HttpResult, jsonResponse, parseJsonBody, readBody } from "../http/api-gateway";
 import { errorResponse } from "../http/errors";
 import type { Idempotent } from "../idempotency";
 import { logger } from "../logging";
 import { countMetric } from "../metrics";
-import { dispatch } from "../triggers/dispatch";
+import { triggerHandler } from "../triggers/dispatch";
 import { unionIdRefusal } from "../union-ids";
 import {
   buildReply,
@@ -60,13 +45,10 @@ export interface PushDeps {
 }
 
 /** The function's entry point: only API Gateway's HTTP event is taken; every failure uses the error contract. */
-export async function handleDingTalkEvent(
-  event: unknown,
-  context: Context,
-  getDeps: () => Promise<PushDeps>,
-): Promise<HttpResult> {
-  return dispatch(event, context, "dingtalk-events", {
-    http: async (http) => {
+export const handleDingTalkEvent = triggerHandler(
+  "dingtalk-events",
+  (context, getDeps: () => Promise<PushDeps>) => ({
+    http: async (http: HttpEvent) => {
       // The refusal line errorResponse logs then says who sent the push.
       logger.appendKeys({ sourceIp: http.requestContext.http.sourceIp });
       try {
@@ -79,8 +61,8 @@ export async function handleDingTalkEvent(
         logger.removeKeys(["sourceIp"]);
       }
     },
-  });
-}
+  }),
+);
 
 export async function handlePush(event: HttpEvent, deps: PushDeps): Promise<HttpResult> {
   const now = deps.now?.() ?? Date.now();

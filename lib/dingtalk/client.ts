@@ -8,10 +8,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { z } from "zod";
 import type { Logger } from "../logging";
-import { CLIENT_CODES, type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
+import { type DingTalkApi, DingTalkError, invalidResponseError } from "./errors";
 import { hasLoneSurrogate, urlPathSegment } from "./ids";
 import { type CallSpec, callDingTalk, createHttp } from "./request";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
+import { CLIENT_CODES, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { createTokenCache } from "./token";
 import {
   AccessTokenAnswerSchema,

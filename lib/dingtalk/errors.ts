@@ -6,8 +6,6 @@
  */
 import { CLIENT_CODES, classifyDingTalkFailure } from "./retry";
 
-export { CLIENT_CODES };
-
 /** The calls the client makes; named in every error and log line. */
 export type DingTalkApi =
   | "getAccessToken"

@@ -1,7 +1,6 @@
 /** A typed DingTalk OpenAPI client over ky: token cache, retries, error mapping, validated answers. */
 export { createDingTalkClient, type DingTalkClient, type DingTalkClientOptions } from "./client";
 export {
-  CLIENT_CODES,
   type DingTalkApi,
   DingTalkError,
   FILE_ARCHIVED_RETRY_AFTER_MS,
@@ -11,6 +10,7 @@ export {
 } from "./errors";
 export { dingTalkClientFromConfig } from "./from-config";
 export {
+  CLIENT_CODES,
   classifyDingTalkFailure,
   DEFAULT_RETRY_POLICY,
   type FailureDecision,

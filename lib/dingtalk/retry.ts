@@ -1,7 +1,7 @@
 /**
  * What to do about a failed DingTalk call, as pure functions: which failures to retry here, which to hand
  * back for a later redelivery, which never to retry, and how long to wait between attempts.
- * The table is /work/shared/dingtalk-api/README.md "Which errors to retry" plus the reference pages' codes.
+ * The table follows DingTalk's advice on which errors to retry plus the error codes of its API reference pages.
  */
 
 /** Codes the client assigns itself when DingTalk's answer has none. */

@@ -1,7 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName } from "../budget";
-import { dingTalkClientFromConfig } from "../dingtalk";
+import { meteredDingTalkClient } from "../budget/metered-client";
 import { logger } from "../logging";
 import { metrics } from "../metrics";
 import type { ScheduleSettings } from "./config";
@@ -10,11 +9,7 @@ import { dynamoScheduleState } from "./state";
 
 /** Build the schedule function's clients, once per container (the app secret read from SSM in AWS). */
 export async function createScheduleDeps(settings: ScheduleSettings): Promise<ScheduleEventDeps> {
-  const meter = await callMeterFromConfig(settings.budget, {
-    functionName: functionName("archive-schedule"),
-    metrics,
-  });
-  const dingtalk = await dingTalkClientFromConfig(settings.dingtalk, logger, meter);
+  const dingtalk = await meteredDingTalkClient(settings, "archive-schedule");
   const { schedule } = settings;
   return {
     run: {

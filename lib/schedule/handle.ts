@@ -8,12 +8,11 @@
  * Returns the run's summary (per record for SQS: a batch response; a failed record is redelivered).
  * Any other trigger (SNS, HTTP) is refused as every function refuses one (lib/triggers/dispatch.ts).
  */
-import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { SQSEvent } from "aws-lambda";
 import { ConfigError } from "../config/env";
 import { invalidInput } from "../errors";
-import type { HttpResult } from "../http/api-gateway";
 import { unwrapMessageBody } from "../triggers/detect";
-import { dispatch, eachRecord } from "../triggers/dispatch";
+import { type Delivery, eachRecord, triggerHandler } from "../triggers/dispatch";
 import { parseOrThrow } from "../validation";
 import { SCAN_MESSAGE_KIND, type ScanCursor, scanCursorSchema } from "./cursor";
 import { continueRun, type RunDeps, type RunSummary, startRun } from "./run";
@@ -30,36 +29,35 @@ export interface ScheduleEventDeps {
   stopMarginMs: number;
 }
 
-export async function handleScheduleEvent(
-  event: unknown,
-  context: Context,
-  getDeps: () => Promise<ScheduleEventDeps>,
-): Promise<RunSummary | SQSBatchResponse | HttpResult> {
-  const ready = async () => {
-    const deps = await getDeps();
-    const run: RunDeps = {
-      ...deps.run,
-      shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
+export const handleScheduleEvent = triggerHandler(
+  "archive-schedule",
+  (context, getDeps: () => Promise<ScheduleEventDeps>) => {
+    const ready = async () => {
+      const deps = await getDeps();
+      const run: RunDeps = {
+        ...deps.run,
+        shouldStop: () => context.getRemainingTimeInMillis() < deps.stopMarginMs,
+      };
+      return { deps, run };
     };
-    return { deps, run };
-  };
-  return dispatch(event, context, "archive-schedule", {
-    sqs: async (sqs) => {
-      const { run } = await ready();
-      return eachRecord(sqs, (record: SQSRecord) =>
-        continueRun(parseCursor(unwrapMessageBody(record.body).payload), run),
-      );
-    },
-    eventbridge: async ({ payload }) => {
-      const { deps, run } = await ready();
-      return begin(payload, "detail.sources", deps, run);
-    },
-    direct: async ({ payload }) => {
-      const { deps, run } = await ready();
-      return begin(payload, "sources", deps, run);
-    },
-  });
-}
+    return {
+      sqs: async (sqs: SQSEvent) => {
+        const { run } = await ready();
+        return eachRecord(sqs, (record) =>
+          continueRun(parseCursor(unwrapMessageBody(record.body).payload), run),
+        );
+      },
+      eventbridge: async ({ payload }: Delivery) => {
+        const { deps, run } = await ready();
+        return begin(payload, "detail.sources", deps, run);
+      },
+      direct: async ({ payload }: Delivery) => {
+        const { deps, run } = await ready();
+        return begin(payload, "sources", deps, run);
+      },
+    };
+  },
+);
 
 /** A cursor continues its run; anything else starts one over its `sources` or the configured ones. */
 function begin(payload: unknown, where: string, deps: ScheduleEventDeps, run: RunDeps): Promise<RunSummary> {

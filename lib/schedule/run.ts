@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { ScanCounters, ScanCursor } from "./cursor";
 import { isWholeSpace, splitCursor, startCursor } from "./cursor";
 import type { ListFailure } from "./list-failure";
-import { type MetricsSink, recordScanMetrics } from "./metrics";
+import { recordScanMetrics, type ScanMetricsSink } from "./metrics";
 import { type PlannedJob, type ScanDeps, scanFolders } from "./scan";
 import { sendMessageBatches } from "./send-batch";
 import type { ArchiveSource } from "./sources";
@@ -22,7 +22,7 @@ import type { ScheduleStateStore } from "./state";
 export interface RunDeps extends ScanDeps {
   /** The scan queue, for continuations. Without it (the CLI) a stopped run reports its cursor instead. */
   scanQueueUrl?: string | undefined;
-  metrics?: MetricsSink | undefined;
+  metrics?: ScanMetricsSink | undefined;
   /** Default Date.now. */
   now?: () => number;
   /** Where runs leave their watermark for the next one; without it every run is a full listing. */

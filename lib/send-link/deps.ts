@@ -1,9 +1,6 @@
 import { createSqsClient } from "../aws";
-import { callMeterFromConfig, functionName } from "../budget";
-import { dingTalkClientFromConfig } from "../dingtalk";
+import { meteredDingTalkClient } from "../budget/metered-client";
 import { idempotentByKey } from "../idempotency";
-import { logger } from "../logging";
-import { metrics } from "../metrics";
 import { webhookSettings } from "../signatures/receive";
 import type { SendLinkSettings } from "./config";
 import type { SendLinkEventDeps } from "./handle";
@@ -14,14 +11,7 @@ import { sendLinkRecordingOutcome } from "./send-link";
  * request and the app secret on every token fetch, through the secrets cache, so they can rotate.
  */
 export async function createSendLinkDeps(settings: SendLinkSettings): Promise<SendLinkEventDeps> {
-  const dingtalk = await dingTalkClientFromConfig(
-    settings.dingtalk,
-    logger,
-    await callMeterFromConfig(settings.budget, {
-      functionName: functionName("send-link"),
-      metrics,
-    }),
-  );
+  const dingtalk = await meteredDingTalkClient(settings, "send-link");
   const { defaultUnionId, allowedUnionIds } = settings.dingtalk;
   return {
     sendLinkOnce: idempotentByKey(

@@ -1,5 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { enqueue } from "../aws/queue";
 import type { SendFileLinkResult } from "../dingtalk";
 import { dispositionOf, failureOfAppError } from "../failure";
@@ -10,7 +10,7 @@ import { logger } from "../logging";
 import { countMetric, countMetricBy } from "../metrics";
 import { receiveWebhook, type WebhookSettings } from "../signatures/receive";
 import { unwrapMessageBody } from "../triggers/detect";
-import { type Delivery, dispatch, eachRecord } from "../triggers/dispatch";
+import { type Delivery, eachRecord, triggerHandler } from "../triggers/dispatch";
 import { parseOrThrow } from "../validation";
 import { answerOf, type SendLinkOutcome, type SendLinkRequest, sendLinkRequestSchema } from "./send-link";
 
@@ -32,38 +32,37 @@ export interface SendLinkEventDeps {
  * A redelivery with the same key (webhook-id, event id, message id) sends nothing again and gets the first
  * answer, an unknown outcome (502 `outcomeUnknown`; on a queue: the dead-letter queue) included.
  */
-export async function handleSendLinkEvent(
-  event: unknown,
-  context: Context,
-  getDeps: () => Promise<SendLinkEventDeps>,
-): Promise<HttpResult | SQSBatchResponse | SendFileLinkResult> {
-  const ready = async () => {
-    const deps = await getDeps();
-    deps.sendLinkOnce.registerLambdaContext(context);
-    return deps;
-  };
-  const send = async ({ payload, id }: Delivery) =>
-    sendParsed(payload, id ?? context.awsRequestId, await ready());
-  return dispatch(event, context, "send-link", {
-    http: async (http) => {
-      // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
-      let deps: SendLinkEventDeps;
-      try {
-        deps = await ready();
-      } catch (error) {
-        return errorResponse(error, context.awsRequestId);
-      }
-      return handleHttp(http, context, deps);
-    },
-    sqs: async (sqs) => {
-      const deps = await ready();
-      return eachRecord(sqs, (record) => handleRecord(record, deps));
-    },
-    eventbridge: send,
-    sns: send,
-    direct: send,
-  });
-}
+export const handleSendLinkEvent = triggerHandler(
+  "send-link",
+  (context, getDeps: () => Promise<SendLinkEventDeps>) => {
+    const ready = async () => {
+      const deps = await getDeps();
+      deps.sendLinkOnce.registerLambdaContext(context);
+      return deps;
+    };
+    const send = async ({ payload, id }: Delivery) =>
+      sendParsed(payload, id ?? context.awsRequestId, await ready());
+    return {
+      http: async (http: HttpEvent) => {
+        // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
+        let deps: SendLinkEventDeps;
+        try {
+          deps = await ready();
+        } catch (error) {
+          return errorResponse(error, context.awsRequestId);
+        }
+        return handleHttp(http, context, deps);
+      },
+      sqs: async (sqs: SQSEvent) => {
+        const deps = await ready();
+        return eachRecord(sqs, (record) => handleRecord(record, deps));
+      },
+      eventbridge: send,
+      sns: send,
+      direct: send,
+    };
+  },
+);
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
   try {

@@ -49,6 +49,18 @@ export async function dispatch<T extends TriggerRoutes>(
   return (await route(event, context, functionName, routes, hint)) as HttpResult | AnswerOf<T>;
 }
 
+/**
+ * A function's handle.ts entry point, `(event, context, getDeps) => answer`, from its routes: `routes`
+ * gets the invocation's context and the lazily built dependencies and says what each trigger does.
+ */
+export function triggerHandler<Deps, T extends TriggerRoutes>(
+  functionName: string,
+  routes: (context: Context, getDeps: () => Promise<Deps>) => T,
+  hint?: string,
+): (event: unknown, context: Context, getDeps: () => Promise<Deps>) => Promise<HttpResult | AnswerOf<T>> {
+  return (event, context, getDeps) => dispatch(event, context, functionName, routes(context, getDeps), hint);
+}
+
 /** What the routes of T answer. */
 type AnswerOf<T> = {
   [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => Promise<infer A> ? A : never;

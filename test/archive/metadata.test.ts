@@ -9,7 +9,7 @@ import {
   readMetadataValue,
   S3_MAX_METADATA_BYTES,
   storedContentTypeFor,
-} from "../../lib/archive";
+} from "../../lib/archive/metadata";
 
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const facts = {

@@ -1,6 +1,6 @@
 import { createCipheriv } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type { ArchiveRequest } from "../../lib/archive-worker/archive-job";
+import type { ArchiveRequest } from "../../lib/archive/request";
 import type { Idempotent, KeyedRequest } from "../../lib/idempotency";
 import type { DingTalkPush, PushKeys } from "../../sandbox/push";
 import { sampleEvent } from "../support/lambda";

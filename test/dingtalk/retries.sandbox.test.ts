@@ -1,5 +1,5 @@
 /**
- * Retry or not, for every code in /work/shared/dingtalk-api/README.md, against the sandbox's fault rules:
+ * Retry or not, for every code of DingTalk's error reference, against the sandbox's fault rules:
  * the number of calls the sandbox saw and the outcome.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -8,7 +8,7 @@ import {
 } from "../../lib/dingtalk";
 
 /**
- * Every code of /work/shared/dingtalk-api/README.md and of the two reference pages' error tables, with the
+ * Every code of DingTalk's retry advice and of its two reference pages' error tables, with the
  * status DingTalk answers it with, plus the client's own codes.
  */
 const TABLE: Array<[status: number | undefined, code: string, expected: FailureDecision]> = [

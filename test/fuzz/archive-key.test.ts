@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { archiveKey, objectMetadata, readMetadataValue, S3_MAX_KEY_BYTES, safeName } from "../../lib/archive";
 import { S3_MAX_METADATA_BYTES } from "../../lib/archive/metadata";
-import { archiveRequestSchema } from "../../lib/archive-worker/archive-job";
+import { archiveRequestSchema } from "../../lib/archive/request";
 import { ConfigError, loadArchiveConfig } from "../../lib/config/env";
 import { keySegment } from "../../lib/dingtalk/ids";
 import { REAL_IDS } from "../support/real-ids";

@@ -1,5 +1,5 @@
 /**
- * Ids in the shapes real DingTalk issues them (/work/shared/dingtalk-api/README.md "What real ids look like"),
+ * Ids in the shapes real DingTalk issues them (as its API reference and real answers show them),
  * for the tests of every entry point and for fuzz cases. The sandbox's own defaults ("cid-sandbox",
  * "sandbox-union", "sandbox-space") hide what these catch: base64 "/", "+", "=" in a conversation id, long
  * numeric strings that must never become numbers.
