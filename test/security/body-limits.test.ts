@@ -5,7 +5,7 @@
  * The endpoints are read from serverless.yml, so a new route without a test here fails this file.
  */
 import { readFileSync } from "node:fs";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { Handler } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush } from "../../sandbox/push";
@@ -14,7 +14,7 @@ import {
   errorOf,
   type FunctionName,
   httpEvent,
-  invoke,
+  invokeHttp,
   QUEUES,
   useHandler,
   useStack,
@@ -61,7 +61,7 @@ async function send(name: HttpFunction, body: string, options: { base64?: boolea
       queryStringParameters: name === "dingtalk-events" ? pushQuery() : undefined,
     },
   );
-  return invoke<APIGatewayProxyStructuredResultV2>(handlers[name], event);
+  return invokeHttp(handlers[name], event);
 }
 
 /** A JSON body of exactly `bytes` UTF-8 bytes, made of `char` (1 or 3 bytes) inside a string. */

@@ -6,7 +6,7 @@
  * - the same webhook-id with another body is refused (422), causing nothing;
  * - a DingTalk push replayed (as is, or re-encrypted by DingTalk's retry with the same eventId) queues one job.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildPush, storageEvent } from "../../sandbox/push";
@@ -15,7 +15,7 @@ import { runs } from "../fuzz/arbitraries";
 import {
   EVENT_KEYS,
   errorOf,
-  invoke,
+  invokeHttp,
   QUEUES,
   signedEvent,
   useHandler,
@@ -40,7 +40,7 @@ const linkBody = () =>
   JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId, openConversationId: "cid-sandbox" });
 const archiveBody = () => JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId });
 const links = () => stack.sandbox.sentLinks().length;
-const http = (handler: Handler, event: unknown) => invoke<APIGatewayProxyStructuredResultV2>(handler, event);
+const http = invokeHttp;
 
 describe("stale timestamps", () => {
   it("more than 5 minutes away either way: 401 before any side effect; within: accepted", async () => {
@@ -152,15 +152,13 @@ describe("replayed DingTalk pushes", () => {
     const push = buildPush(event, EVENT_KEYS);
     const retry = buildPush(event, EVENT_KEYS); // new random prefix, nonce and signature, same eventId
     const answers = await Promise.all([
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(push)),
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(push)),
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(retry)),
+      invokeHttp(events, pushHttpEvent(push)),
+      invokeHttp(events, pushHttpEvent(push)),
+      invokeHttp(events, pushHttpEvent(retry)),
     ]);
     // A concurrent duplicate may be told to come back later (DingTalk retries); none queues a second job.
     for (const answer of answers) expect([200, 409]).toContain(answer.statusCode);
-    await expect(
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(retry)),
-    ).resolves.toMatchObject({
+    await expect(invokeHttp(events, pushHttpEvent(retry))).resolves.toMatchObject({
       statusCode: 200,
     });
     expect(stack.messages(QUEUES.archive)).toHaveLength(1);
@@ -174,7 +172,7 @@ describe("replayed DingTalk pushes", () => {
         timestamp: Date.now() - 6 * 60_000,
       },
     );
-    const result = await invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(old));
+    const result = await invokeHttp(events, pushHttpEvent(old));
     expect(result.statusCode).toBe(401);
     expect(errorOf(result).code).toBe("InvalidPush"); // the one answer to any push that fails verification
     expect(stack.messages(QUEUES.archive)).toEqual([]);

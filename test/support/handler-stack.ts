@@ -190,3 +190,7 @@ export function useHandler(name: FunctionName): Handler {
     return loaded(event, context, callback);
   };
 }
+
+/** invoke() for an HTTP event: the API Gateway answer. */
+export const invokeHttp = (handler: Handler, event: unknown) =>
+  invoke<APIGatewayProxyStructuredResultV2>(handler, event);
