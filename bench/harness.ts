@@ -16,6 +16,7 @@ import { crc32 as zlibCrc32 } from "node:zlib";
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { crcToBase64 } from "../lib/transfer/checksum.js";
 import { generatedChunks } from "../sandbox/content.js";
+import { fetchDownloadInfo } from "../sandbox/download-info.js";
 import { bundle } from "./bundle.js";
 import type { ContenderReport, ContenderSpec } from "./contenders/common.js";
 import {
@@ -430,26 +431,7 @@ async function verify(env: Env, c: CaseSpec, key: string, bytes: number): Promis
 }
 
 /** The sandbox's signed download info for a dentry, as DingTalk answers it (for curl and rclone). */
-async function downloadInfo(sandbox: ServiceInfo, dentryId: string) {
-  const t = await fetch(`${sandbox.url}/v1.0/oauth2/accessToken`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ appKey: "sandbox", appSecret: "sandbox-secret" }),
-  });
-  const { accessToken } = (await t.json()) as { accessToken: string };
-  const r = await fetch(
-    `${sandbox.url}/v1.0/storage/spaces/sandbox-space/dentries/${dentryId}/downloadInfos/query?unionId=sandbox-union`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": accessToken },
-      body: JSON.stringify({ option: { preferIntranet: false } }),
-    },
-  );
-  const body = (await r.json()) as {
-    headerSignatureInfo: { resourceUrls: string[]; headers: Record<string, string> };
-  };
-  return body.headerSignatureInfo;
-}
+const downloadInfo = (sandbox: ServiceInfo, dentryId: string) => fetchDownloadInfo(sandbox.url, dentryId);
 
 /** user + system CPU seconds of a process so far, from /proc (Linux); undefined elsewhere. */
 function processCpuSeconds(pid: number | undefined): number | undefined {

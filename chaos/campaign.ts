@@ -19,29 +19,22 @@
  * its own sandbox (its own faults and bandwidth), so `lanes` runs can go at once; fauxqs is restarted every
  * `restartEvery` runs to give back its memory.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { FauxqsServer } from "fauxqs";
 import { archiveKey } from "../lib/archive/key";
 import { sha256OfGenerated } from "../sandbox/content";
 import { startSandbox } from "../sandbox/server";
 import type { Sandbox } from "../sandbox/types";
 import { startLocalEmulator } from "../scripts/local-services";
+import { startScript } from "../test/support/run-process";
+import { localEnv, localS3, objectDigest } from "../test/support/world";
 import { type KillPlan, MiB, makePlan, type PlanOptions, type RunPlan } from "./plan";
 import { type ProxyMoment, type S3Proxy, startS3Proxy } from "./s3-proxy";
 
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export { ROOT } from "../test/support/run-process";
 export const BUCKET = "chaos-archive";
 
 export interface CampaignOptions extends Partial<PlanOptions> {
@@ -142,14 +135,6 @@ interface World {
   workDir: string;
 }
 
-const s3Client = (endpoint: string) =>
-  new S3Client({
-    endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
-
 export async function runCampaign(options: CampaignOptions): Promise<CampaignSummary> {
   const started = performance.now();
   const log = options.log ?? (() => {});
@@ -167,8 +152,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
   const world: World = {
     emulator,
     proxy,
-    direct: s3Client(emulator.address),
-    viaProxy: s3Client(proxy.url),
+    direct: localS3(emulator.address),
+    viaProxy: localS3(proxy.url),
     workDir,
   };
   const outcomes: RunOutcome[] = [];
@@ -181,7 +166,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
         await emulator.stop();
         emulator = await startLocalEmulator(0, { buckets: [BUCKET] });
         world.emulator = emulator;
-        world.direct = s3Client(emulator.address);
+        world.direct = localS3(emulator.address);
         proxy.setTarget(emulator.address);
         restarts++;
       }
@@ -325,25 +310,16 @@ function cliEnv(
   plan: RunPlan,
   checkpointDir: string,
 ): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_S3: s3Url,
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_KEY: sandbox.options.appKey,
-    DINGTALK_APP_SECRET: sandbox.options.appSecret,
-    DINGTALK_UNION_ID: sandbox.options.unionId,
-    DOWNLOAD_ALLOWED_HOSTS: sandbox.fileHost,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: sandbox.fileHost,
-    ARCHIVE_BUCKET: BUCKET,
-    ARCHIVE_CHECKPOINT_DIR: checkpointDir,
-    TRANSFER_PART_SIZE: String(plan.partSize),
-    TRANSFER_CONCURRENCY: String(plan.concurrency),
-    ARCHIVE_LOG_LEVEL: "WARN",
-  };
+  return localEnv(
+    { sandbox, s3: s3Url, bucket: BUCKET, checkpointDir },
+    {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      TRANSFER_PART_SIZE: String(plan.partSize),
+      TRANSFER_CONCURRENCY: String(plan.concurrency),
+      ARCHIVE_LOG_LEVEL: "WARN",
+    },
+  );
 }
 
 /** One start of the CLI, as `npm run archive` runs it, sent `kill`'s signal at its moment if it comes. */
@@ -355,22 +331,14 @@ function startCli(
   key: string,
   timeoutMs: number,
 ): Promise<StartOutcome> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--max-semi-space-size=2", "--import", "tsx", "scripts/archive-cli.ts", ...args],
-    { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
+  const cli = startScript("scripts/archive-cli.ts", args, { env, nodeFlags: ["--max-semi-space-size=2"] });
+  const { child } = cli;
   let killedByUs = false;
   let timedOut = false;
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = cli.done.then(
+    () => undefined,
+    () => undefined,
+  );
   const killNow = async () => {
     if (child.exitCode !== null || child.signalCode !== null || killedByUs || !kill) return;
     killedByUs = true;
@@ -393,15 +361,13 @@ function startCli(
     timedOut = true;
     child.kill("SIGKILL");
   }, timeoutMs);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
+  return cli.done
+    .finally(() => {
       clearTimeout(timer);
       clearTimeout(watchdog);
       proxy.setHook(key, undefined);
-      resolve({ code, signal, stdout, stderr, killedByUs: killedByUs && !timedOut, timedOut });
-    });
-  });
+    })
+    .then((ended) => ({ ...ended, killedByUs: killedByUs && !timedOut, timedOut }));
 }
 
 /**
@@ -504,7 +470,7 @@ async function judge(
     return;
   }
   const expected = await sha256OfGenerated(fileSeed, plan.size);
-  const stored = await objectDigest(world.direct, key);
+  const stored = await objectDigest(world.direct, BUCKET, key);
   const stdoutLines = last.stdout.split("\n").filter((l) => l !== "");
   if (last.timedOut) {
     // reported by the caller
@@ -567,25 +533,6 @@ export function crashCause(stderr: string): string {
   const lines = stderr.split("\n");
   const at = lines.findIndex((l) => /^\w*Error\b|^\s+at /.test(l));
   return at < 0 ? stderr.slice(-600) : lines.slice(Math.max(0, at - 1), at + 3).join(" | ");
-}
-
-async function objectDigest(
-  s3: S3Client,
-  key: string,
-): Promise<{ sha256: string; bytes: number } | undefined> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-  } catch {
-    return undefined;
-  }
-  const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  const hash = createHash("sha256");
-  let bytes = 0;
-  for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), bytes };
 }
 
 /** Sandbox fault applications: each rule's `times` minus what is left of it. */

@@ -9,7 +9,7 @@
  * replays run F of a seed.
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseFlags, requestOrExit } from "../scripts/cli";
 import { formatSummary, runCampaign } from "./campaign";
 import { MiB } from "./plan";
 
@@ -18,12 +18,9 @@ const USAGE =
   "[--restart-every R (50)] [--long-stalls] [--json FILE] [--quiet]";
 
 function main(): Promise<number> | number {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      options: {
+  const parsed = requestOrExit(
+    () => {
+      const flags = parseFlags(process.argv.slice(2), {
         runs: { type: "string" },
         seed: { type: "string" },
         "max-size-mib": { type: "string" },
@@ -34,16 +31,17 @@ function main(): Promise<number> | number {
         json: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    process.stderr.write(`chaos: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+      });
+      return flags.help ? "help" : flags;
+    },
+    USAGE,
+    (message) => {
+      process.stderr.write(`chaos: ${message}\n${USAGE}\n`);
+      return 2;
+    },
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.request;
   const int = (name: string, fallback: number, min: number) => {
     const raw = values[name];
     if (raw === undefined) return fallback;

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { DingTalkError } from "./http";
 import type { FaultKind, FaultRule, SandboxApi } from "./types";
 
-const API_NAMES = [
+/** Every API the sandbox answers and counts (its `calls()` keys). */
+export const API_NAMES = [
   "token",
   "sendLink",
   "downloadInfo",
@@ -156,23 +157,16 @@ export function parseFaultHeader(header: string | undefined, api: SandboxApi): F
 }
 
 /** The DingTalk error an error-like fault answers with on the OpenAPI. */
+const FAULT_ERRORS: Partial<Record<FaultKind, [status: number, code: string, message: string]>> = {
+  systemError: [500, "systemError", "system error (sandbox fault)"],
+  operationTimeout: [503, "operationTimeout", "operation timeout (sandbox fault)"],
+  qpsLimit: [403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "qps limit for appkey and api"],
+  systemBusy: [429, "system.busy", "system is busy, please try again later"],
+  tokenExpired: [400, "InvalidAuthentication", "不合法的access_token"],
+  fileArchived: [400, "fileArchived", "file is archived, unarchiving started; try again later"],
+};
+
 export function faultError(rule: FaultRule): DingTalkError {
-  const custom = (status: number, code: string, message: string) =>
-    new DingTalkError(rule.status ?? status, rule.code ?? code, rule.message ?? message);
-  switch (rule.kind) {
-    case "systemError":
-      return custom(500, "systemError", "system error (sandbox fault)");
-    case "operationTimeout":
-      return custom(503, "operationTimeout", "operation timeout (sandbox fault)");
-    case "qpsLimit":
-      return custom(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "qps limit for appkey and api");
-    case "systemBusy":
-      return custom(429, "system.busy", "system is busy, please try again later");
-    case "tokenExpired":
-      return custom(400, "InvalidAuthentication", "不合法的access_token");
-    case "fileArchived":
-      return custom(400, "fileArchived", "file is archived, unarchiving started; try again later");
-    default:
-      return custom(500, "unknownError", "Unknown Error");
-  }
+  const [status, code, message] = FAULT_ERRORS[rule.kind] ?? [500, "unknownError", "Unknown Error"];
+  return new DingTalkError(rule.status ?? status, rule.code ?? code, rule.message ?? message);
 }

@@ -1,6 +1,6 @@
 /** Everything a running sandbox knows, shared by the API handlers, the file host and the admin API. */
 import { randomBytes } from "node:crypto";
-import { FaultEngine } from "./faults";
+import { API_NAMES, FaultEngine } from "./faults";
 import { UrlSigner } from "./signing";
 import { addSampleTree, Tree } from "./tree";
 import type { SandboxApi, SandboxOptions, SentLink } from "./types";
@@ -19,20 +19,8 @@ export const DEFAULTS = {
 export type ResolvedOptions = Omit<SandboxOptions, "now"> &
   Required<Pick<SandboxOptions, keyof typeof DEFAULTS>>;
 
-const API_LIST: SandboxApi[] = [
-  "token",
-  "sendLink",
-  "downloadInfo",
-  "listDentries",
-  "listAllDentries",
-  "getDentry",
-  "getSpace",
-  "listVersions",
-  "file",
-];
-
 export function zeroCalls(): Record<SandboxApi, number> {
-  return Object.fromEntries(API_LIST.map((api) => [api, 0])) as Record<SandboxApi, number>;
+  return Object.fromEntries(API_NAMES.map((api) => [api, 0])) as Record<SandboxApi, number>;
 }
 
 /** Access tokens: one per app, reissued only when the previous one expired or was revoked. */

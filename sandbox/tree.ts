@@ -108,26 +108,12 @@ export class Tree {
       if (this.byId.get(existing)?.type !== "FOLDER") throw new Error(`${p} is a file, not a folder`);
       return existing;
     }
-    const slash = p.lastIndexOf("/");
-    const parentId = this.ensureFolder(slash < 0 ? "" : p.slice(0, slash), at);
-    const time = at ?? new Date(this.now());
-    return this.insert({
-      id: dentryIdFor(p),
-      parentId,
-      type: "FOLDER",
-      name: p.slice(slash + 1),
-      path: p,
-      createTime: time,
-      modifiedTime: time,
-      versions: [],
-    });
+    return this.insertAt(p, "FOLDER", [], at);
   }
 
   /** Add a file, or give an existing one a new version. Returns its id. */
   putFile(path: string, source: ContentSource, at?: Date, diskStamp?: string): string {
     const p = normalisePath(path);
-    const slash = p.lastIndexOf("/");
-    const parentId = this.ensureFolder(slash < 0 ? "" : p.slice(0, slash), at);
     const time = at ?? new Date(this.now());
     const version = (n: number): FileVersion => ({
       version: n,
@@ -144,16 +130,7 @@ export class Tree {
       existing.modifiedTime = time;
       return existing.id;
     }
-    return this.insert({
-      id: dentryIdFor(p),
-      parentId,
-      type: "FILE",
-      name: p.slice(slash + 1),
-      path: p,
-      createTime: time,
-      modifiedTime: time,
-      versions: [version(1)],
-    });
+    return this.insertAt(p, "FILE", [version(1)], time);
   }
 
   /**
@@ -191,6 +168,23 @@ export class Tree {
     for (const child of this.children(id)) this.remove(child.id);
     this.byId.delete(id);
     this.idByPath.delete(d.path);
+  }
+
+  /** A new dentry at normalised path `p`, its missing parent folders created (at `at`, or now). */
+  private insertAt(p: string, type: Dentry["type"], versions: FileVersion[], at?: Date): string {
+    const slash = p.lastIndexOf("/");
+    const parentId = this.ensureFolder(slash < 0 ? "" : p.slice(0, slash), at);
+    const time = at ?? new Date(this.now());
+    return this.insert({
+      id: dentryIdFor(p),
+      parentId,
+      type,
+      name: p.slice(slash + 1),
+      path: p,
+      createTime: time,
+      modifiedTime: time,
+      versions,
+    });
   }
 
   private insert(d: Dentry): string {

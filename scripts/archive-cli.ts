@@ -39,7 +39,15 @@ import {
 import { dingTalkClientFromConfig } from "../lib/dingtalk";
 import type { Logger } from "../lib/logging";
 import { fileCheckpointStore } from "../lib/transfer";
-import { EXIT, parseFlags, SIGNAL_EXIT, UsageError, watchStopSignals } from "./cli";
+import {
+  EXIT,
+  parseFlags,
+  requestOrExit,
+  SIGNAL_EXIT,
+  textLogger,
+  UsageError,
+  watchStopSignals,
+} from "./cli";
 import { localFunctionEnv } from "./local-env";
 
 const USAGE = "usage: npm run archive -- --space-id S --dentry-id D [--union-id U] [--version N]";
@@ -119,18 +127,7 @@ class Terminal {
 }
 
 /** The client's and the engine's log lines, as text on stderr (stdout holds only the JSON result). */
-function stderrLogger(term: Terminal, level: string): Logger {
-  const order = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
-  const min = Math.max(0, order.indexOf(level.toUpperCase()));
-  const at =
-    (name: string) =>
-    (message: string, ...extra: Record<string, unknown>[]) => {
-      if (order.indexOf(name) < min) return;
-      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
-      term.line(`${name.toLowerCase()}: ${message}${details}`);
-    };
-  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
-}
+const stderrLogger = (term: Terminal, level: string): Logger => textLogger(level, (line) => term.line(line));
 
 function jsonLine(result: ArchiveResult, meter: CallMeter): string {
   const common = {
@@ -172,19 +169,16 @@ function jsonLine(result: ArchiveResult, meter: CallMeter): string {
 }
 
 async function main(): Promise<number> {
-  let request: Exclude<ReturnType<typeof parseRequest>, "help">;
-  try {
-    const parsed = parseRequest(process.argv.slice(2));
-    if (parsed === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    request = parsed;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`archive: ${error.message}\n${USAGE}\n`);
-    return EXIT.usage;
-  }
+  const parsed = requestOrExit(
+    () => parseRequest(process.argv.slice(2)),
+    USAGE,
+    (message) => {
+      process.stderr.write(`archive: ${message}\n${USAGE}\n`);
+      return EXIT.usage;
+    },
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const { request } = parsed;
 
   const term = new Terminal(Boolean(process.stderr.isTTY));
   const local = applyLocalDefaults(process.env);

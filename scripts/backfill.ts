@@ -33,7 +33,16 @@ import {
   SourcesError,
 } from "../lib/schedule/sources";
 import type { ScheduleStateStore } from "../lib/schedule/state";
-import { EXIT, parseFlags, SIGNAL_EXIT, type StopSignal, UsageError, watchStopSignals } from "./cli";
+import {
+  EXIT,
+  parseFlags,
+  requestOrExit,
+  SIGNAL_EXIT,
+  type StopSignal,
+  textLogger,
+  UsageError,
+  watchStopSignals,
+} from "./cli";
 import { LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
 const USAGE =
@@ -154,32 +163,13 @@ function sourcesOf(request: Request, env: Env, defaultUnionId: string | undefine
 }
 
 /** Log lines as text on stderr (stdout holds only the JSON summary). */
-function stderrLogger(level: string): Logger {
-  const order = ["DEBUG", "INFO", "WARN", "ERROR", "SILENT"];
-  const min = Math.max(0, order.indexOf(level.toUpperCase()));
-  const at =
-    (name: string) =>
-    (message: string, ...extra: Record<string, unknown>[]) => {
-      if (order.indexOf(name) < min) return;
-      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
-      process.stderr.write(`${name.toLowerCase()}: ${message}${details}\n`);
-    };
-  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
-}
+const stderrLogger = (level: string): Logger =>
+  textLogger(level, (line) => process.stderr.write(`${line}\n`));
 
 async function main(): Promise<number> {
-  let request: Request;
-  try {
-    const parsed = parseRequest(process.argv.slice(2));
-    if (parsed === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
-    }
-    request = parsed;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usage(error.message);
-  }
+  const parsed = requestOrExit<Request>(() => parseRequest(process.argv.slice(2)), USAGE, usage);
+  if ("exit" in parsed) return parsed.exit;
+  const { request } = parsed;
 
   const local = applyLocalDefaults(process.env);
   const logger = stderrLogger(process.env.BACKFILL_LOG_LEVEL ?? "WARN");

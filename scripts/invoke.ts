@@ -14,7 +14,7 @@ import { readFile } from "node:fs/promises";
 import type { Context, Handler } from "aws-lambda";
 import { callbackSignature } from "../lib/dingtalk-events/crypto";
 import { signWebhook } from "../lib/signatures/verify";
-import { EXIT, UsageError } from "./cli";
+import { EXIT, reportFailure, UsageError } from "./cli";
 import { LOCAL_PORTS, LOCAL_QUEUES, localFunctionEnv } from "./local-env";
 
 const USAGE = "usage: npm run invoke -- <function> <events/file.json>";
@@ -131,12 +131,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await invokeLocal(name, event), null, 2));
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n${USAGE}`);
-      return EXIT.usage;
-    }
-    console.error(`invoke: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT.failed;
+    return reportFailure("invoke", USAGE, error);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   PutParameterCommand,
   SSMClient,
 } from "@aws-sdk/client-ssm";
-import { EXIT, parseFlags, UsageError } from "./cli";
+import { EXIT, parseFlags, reportFailure, UsageError } from "./cli";
 import {
   instructions,
   parameterName,
@@ -137,12 +137,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(instructions(stage, steps));
     return steps.some((step) => step.kind === "missing") ? EXIT.failed : EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n${USAGE}`);
-      return EXIT.usage;
-    }
-    console.error(`secrets: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT.failed;
+    return reportFailure("secrets", USAGE, error);
   }
 }
 

@@ -10,27 +10,16 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import JSZip from "jszip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PackagedTemplate, serverlessPackage } from "./support/run-process";
 
 const run = promisify(execFile);
 let outDir: string;
-let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+let template: PackagedTemplate;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "sls-package-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    SLS_TELEMETRY_DISABLED: "1",
-    SLS_NOTIFICATIONS_MODE: "off",
-    // Its own build folder: the local-stack test runs serverless-offline from .esbuild at the same time.
-    ESBUILD_WORK_FOLDER: ".esbuild-package-test",
-  };
-  // No credentials of any kind: packaging must not need AWS.
-  for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
-  await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
-    env,
-    timeout: 180_000,
-  });
-  template = JSON.parse(await readFile(join(outDir, "cloudformation-template-update-stack.json"), "utf8"));
+  // Its own build folder: the local-stack test runs serverless-offline from .esbuild at the same time.
+  template = await serverlessPackage(outDir, { workFolder: ".esbuild-package-test" });
 }, 200_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * generated content.
  */
 import { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   ARCHIVE_CODES,
   ArchiveError,
@@ -15,16 +15,10 @@ import {
 } from "../../lib/archive";
 import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, headObject, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import { useWorld } from "../support/use-world";
+import { BUCKET, headObject, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: World;
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
+const world = useWorld(startArchiveWorld);
 beforeEach(() => {
   world.sandbox.clearFaults();
 });

@@ -2,20 +2,14 @@
  * One large file end to end (the only one in the suite: fauxqs holds a multipart object in memory, ~2× its
  * size, until it is completed). Also checks the Lambda path's S3 checkpoint store on the way.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
 import { s3CheckpointStore } from "../../lib/transfer";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import { useWorld } from "../support/use-world";
+import { BUCKET, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: World;
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
+const world = useWorld(startArchiveWorld);
 
 it("archives a 320 MiB file byte-exact in 8 MiB parts", { timeout: 180_000 }, async () => {
   const size = 320 * MiB + 12_345;

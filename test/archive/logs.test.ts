@@ -4,16 +4,18 @@
  * - HeadObject's 404 (the normal "not archived yet") logs no ERROR;
  * - a part that failed and was retried is one WARN line (part, attempt, reason), no SDK dump, no ERROR.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ArchiveDeps } from "../../lib/archive";
 import { captureOutput } from "../support/log-capture";
-import { MiB, startWorld, type World } from "./helpers";
+import { useWorld } from "../support/use-world";
+import { MiB, startArchiveWorld } from "./helpers";
 
-let world: World;
 let deps: ArchiveDeps;
 
+const world = useWorld(() =>
+  startArchiveWorld({ generatedFiles: [{ name: "flaky.bin", size: 12 * MiB, seed: "flaky" }] }),
+);
 beforeAll(async () => {
-  world = await startWorld({ generatedFiles: [{ name: "flaky.bin", size: 12 * MiB, seed: "flaky" }] });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: world.emulator.address,
     AWS_REGION: "us-east-1",
@@ -28,7 +30,6 @@ beforeAll(async () => {
   logger.setLogLevel("INFO");
   deps = world.deps({ s3: createS3Client(), logger });
 });
-afterAll(() => world?.close());
 
 async function archiveCapturing(name: string) {
   const { archiveFile } = await import("../../lib/archive");

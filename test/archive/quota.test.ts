@@ -3,18 +3,13 @@
  * getDentry (one call: download info), and a renamed file is copied inside S3 from its earlier key
  * (no DingTalk call, no download). Counted by the sandbox's own per-API counters.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { archiveFile, META, readMetadataValue } from "../../lib/archive";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { headObject, MiB, seedOf, sha256OfObject, startWorld, type World } from "./helpers";
+import { useWorld } from "../support/use-world";
+import { headObject, MiB, seedOf, sha256OfObject, startArchiveWorld } from "./helpers";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
+const world = useWorld(startArchiveWorld);
 
 const space = () => world.sandbox.options.spaceId;
 

@@ -13,25 +13,20 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sink, startSink } from "../../bench/s3-sink.js";
 import { crcOf, crcToBase64 } from "../../lib/transfer/checksum.js";
+import { localS3, SILENT_LOGGER } from "../support/world";
 
 const MiB = 1024 * 1024;
 let sink: Sink;
 let s3: S3Client;
 beforeAll(async () => {
   sink = await startSink();
-  s3 = new S3Client({
-    endpoint: sink.url,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-  });
+  s3 = localS3(sink.url, { logger: SILENT_LOGGER });
 });
 afterAll(async () => {
   s3.destroy();
@@ -229,14 +224,7 @@ describe("S3 sink faults (for tests of what fauxqs cannot do)", () => {
     use: (c: S3Client, s: Sink) => Promise<T>,
   ) {
     const own = await startSink(options);
-    const client = new S3Client({
-      endpoint: own.url,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: "x", secretAccessKey: "x" },
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      maxAttempts: 1,
-    });
+    const client = localS3(own.url, { logger: SILENT_LOGGER, maxAttempts: 1 });
     try {
       return await use(client, own);
     } finally {

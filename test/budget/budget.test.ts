@@ -7,7 +7,8 @@
 
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FauxqsServer } from "fauxqs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { archiveFile } from "../../lib/archive";
 import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import { type ArchiveEventDeps, handleArchiveEvent } from "../../lib/archive-worker/handle";
@@ -25,25 +26,20 @@ import {
 import type { ConfigError } from "../../lib/config";
 import { createDingTalkClient, DingTalkError } from "../../lib/dingtalk";
 import { toAppError } from "../../lib/http/errors";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
-import { startWorld, type World } from "../archive/helpers";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { startArchiveWorld } from "../archive/helpers";
 import { sqsEvent } from "../support/handler-stack";
 import { lambdaContext } from "../support/lambda";
+import { useWorld } from "../support/use-world";
 
 const TABLE = "budget-test";
 let dynamo: LocalDynamo;
-let world: World;
-let emulator: Awaited<ReturnType<typeof startLocalEmulator>>;
+let emulator: FauxqsServer;
 
+const world = useWorld(() => startArchiveWorld({}, { dynamo: TABLE, queues: ["jobs", "dead"] }));
 beforeAll(async () => {
-  dynamo = await startLocalDynamo(0, TABLE);
-  world = await startWorld();
-  emulator = await startLocalEmulator(0, { queues: [{ name: "jobs" }, { name: "dead" }] });
-});
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-  await emulator?.stop();
+  dynamo = world.dynamo as LocalDynamo;
+  emulator = world.emulator;
 });
 
 /** 2026-11-30 15:59:59 UTC is 23:59:59 on the 30th in Beijing; one second later is December there. */

@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type S3Proxy, startS3Proxy } from "../../chaos/s3-proxy";
 import { type ArchivedResult, archiveFile } from "../../lib/archive";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
+import { BUCKET, MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
+import { useWorld } from "../support/use-world";
 
-let world: World;
 let proxy: S3Proxy;
 let s3: S3Client;
 
+const world = useWorld(startArchiveWorld);
 beforeAll(async () => {
-  world = await startWorld();
   proxy = await startS3Proxy(world.emulator.address);
   s3 = new S3Client({
     endpoint: proxy.url,
@@ -31,7 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   await proxy?.close();
-  await world?.close();
 });
 
 let files = 0;

@@ -6,20 +6,13 @@
  * fixed in undici 8 (nodejs/undici#5474); 7.30.2, the last 7.x, still has it. The project is on undici 8:
  * this test keeps it from going back.
  */
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../chaos/campaign";
+import { runScript } from "../support/run-process";
 
 describe("a file host closing the connection while the range body is paused", () => {
   it("does not crash the process (undici#5360, fixed in undici 8)", { timeout: 30_000 }, async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "chaos/repro/paused-fin.ts"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const { code, stdout, stderr } = await runScript("chaos/repro/paused-fin.ts");
+    const output = stdout + stderr;
     expect(output).toContain("survived");
     expect(code, output).toBe(0);
   });

@@ -4,26 +4,22 @@
  */
 
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { budgetItemId, chinaMonth } from "../../lib/budget";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE } from "../../scripts/local-env";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
-import { BUCKET, MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
-import { resultOf, runCli } from "./run-cli";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { BUCKET, MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
+import { onlyJsonLine, runCli } from "../support/run-process";
+import { useWorld } from "../support/use-world";
 
-let world: World;
 let dynamo: LocalDynamo;
 
+const world = useWorld(() => startArchiveWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE }));
 beforeAll(async () => {
-  world = await startWorld();
+  // With the local stack's DynamoDB (dynalite), where the monthly call budget is counted.
   world.emulator.createBucket(LOCAL_BUCKET);
-  // The local stack's DynamoDB (dynalite), where the monthly call budget is counted.
-  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
-});
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
+  dynamo = world.dynamo as LocalDynamo;
 });
 
 const space = () => world.sandbox.options.spaceId;
@@ -34,7 +30,7 @@ describe("archive CLI", () => {
     const dentryId = world.sandbox.putGeneratedFile({ name: "cli 报告.pdf", size, parentPath: "cli" });
     const first = await runCli(["--space-id", space(), "--dentry-id", dentryId], world.cliEnv());
     expect(first.code, first.stderr).toBe(0);
-    const result = resultOf(first);
+    const result = onlyJsonLine(first);
     expect(result).toMatchObject({
       status: "archived",
       bucket: BUCKET,
@@ -61,33 +57,26 @@ describe("archive CLI", () => {
       world.cliEnv(),
     );
     expect(second.code, second.stderr).toBe(0);
-    expect(resultOf(second)).toMatchObject({ status: "skipped", key: result.key, size, etag: result.etag });
+    expect(onlyJsonLine(second)).toMatchObject({
+      status: "skipped",
+      key: result.key,
+      size,
+      etag: result.etag,
+    });
     expect(world.sandbox.calls().file).toBe(0);
   });
 
   it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
     const dentryId = world.sandbox.putGeneratedFile({ name: "local.txt", size: 1234, parentPath: "cli" });
-    const env = world.cliEnv({
-      SANDBOX_PORT: String(world.sandbox.port),
-      EMULATOR_PORT: String(world.emulator.port),
-      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
-    });
-    for (const name of [
-      "DINGTALK_API_BASE",
-      "DINGTALK_APP_KEY",
-      "DINGTALK_APP_SECRET",
-      "DINGTALK_UNION_ID",
-      "AWS_ENDPOINT_URL_S3",
+    const env = world.asLocalStack(world.cliEnv(), [
       "AWS_REGION",
       "ARCHIVE_BUCKET",
       "DOWNLOAD_ALLOWED_HOSTS",
       "DOWNLOAD_ALLOW_HTTP_HOSTS",
-    ]) {
-      delete env[name];
-    }
+    ]);
     const outcome = await runCli(["--space-id", space(), "--dentry-id", dentryId], env);
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(resultOf(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
+    expect(onlyJsonLine(outcome)).toMatchObject({ status: "archived", bucket: LOCAL_BUCKET, size: 1234 });
     // Counted in the local stack's budget (the default budget, in its DynamoDB table).
     const item = await dynamo.client.send(
       new GetItemCommand({

@@ -4,12 +4,12 @@
  * the samples hold real sandbox ids, and the script signs the signed ones afresh.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/server";
 import type { FunctionName } from "../../scripts/invoke";
 import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import { freePort } from "../support/world";
 
 const EVENTS = new URL("../../events/", import.meta.url);
 const saved = { ...process.env };
@@ -28,14 +28,6 @@ const FUNCTION_OF: Array<[string, FunctionName]> = [
 ];
 const functionOf = (file: string) => FUNCTION_OF.find(([prefix]) => file.startsWith(prefix))?.[1];
 const samples = readdirSync(EVENTS).filter((file) => file.endsWith(".json"));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   // The ports `npm start` would use: scripts/local-env.ts reads them when it loads, so set them first.

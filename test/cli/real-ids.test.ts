@@ -4,18 +4,10 @@
  * prints exactly its one JSON line — no log line for the normal "not archived yet" HeadObject 404.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type World as ArchiveWorld, startWorld as startArchiveWorld } from "../archive/helpers";
-import {
-  BUCKET,
-  jobsIn,
-  PREFIX,
-  QUEUES,
-  type World as ScheduleWorld,
-  startWorld as startScheduleWorld,
-} from "../schedule/helpers";
-import { runBackfill, summaryOf } from "../schedule/run-backfill";
+import { type ArchiveWorld, startArchiveWorld } from "../archive/helpers";
+import { BUCKET, PREFIX, QUEUES, type ScheduleWorld, startScheduleWorld } from "../schedule/helpers";
 import { REAL_SANDBOX_IDS } from "../support/real-ids";
-import { resultOf, runCli } from "./run-cli";
+import { onlyJsonLine, runBackfill, runCli } from "../support/run-process";
 
 const { spaceId, unionId } = REAL_SANDBOX_IDS;
 let archiveWorld: ArchiveWorld;
@@ -28,7 +20,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([archiveWorld?.close(), scheduleWorld?.close()]);
+  await Promise.all([archiveWorld?.stop(), scheduleWorld?.stop()]);
 });
 
 describe("npm run archive with real ids", () => {
@@ -40,7 +32,7 @@ describe("npm run archive with real ids", () => {
     );
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(outcome.stdout.trim().split("\n")).toHaveLength(1);
-    expect(resultOf(outcome)).toMatchObject({
+    expect(onlyJsonLine(outcome)).toMatchObject({
       status: "archived",
       key: `${spaceId}/${dentryId}/v1/README.txt`,
     });
@@ -66,8 +58,8 @@ describe("npm run backfill with real ids", () => {
       ARCHIVE_QUEUE_URL: scheduleWorld.queueUrl(QUEUES.archive),
     });
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(summaryOf(outcome)).toMatchObject({ status: "complete" });
-    const jobs = jobsIn(scheduleWorld);
+    expect(onlyJsonLine(outcome)).toMatchObject({ status: "complete" });
+    const jobs = scheduleWorld.jobs();
     expect(jobs.length).toBeGreaterThan(100);
     for (const job of jobs) {
       expect(job).toMatchObject({ spaceId, unionId });

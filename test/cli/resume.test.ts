@@ -7,22 +7,18 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
-import { MiB, seedOf, sha256OfObject, startWorld, type World } from "../archive/helpers";
-import { type RunningCli, resultOf, runCli, startCli } from "./run-cli";
+import { MiB, seedOf, sha256OfObject, startArchiveWorld } from "../archive/helpers";
+import { onlyJsonLine, type RunningProcess, runCli, startCli } from "../support/run-process";
+import { useWorld } from "../support/use-world";
 
 const PART_SIZE = 5 * MiB;
 const CONCURRENCY = 4;
 
-let world: World;
-
+const world = useWorld(() => startArchiveWorld({ bandwidthBytesPerSecond: 8 * MiB }));
 beforeAll(async () => {
   // 8 MiB/s per connection: a 5 MiB part takes ~0.6 s, a 120 MiB file ~4 s at 4 parts in parallel.
-  world = await startWorld({ bandwidthBytesPerSecond: 8 * MiB });
-});
-afterAll(async () => {
-  await world?.close();
 });
 
 const space = () => world.sandbox.options.spaceId;
@@ -44,7 +40,7 @@ async function checkpointedParts(): Promise<number> {
   return parts;
 }
 
-async function waitForCheckpoint(cli: RunningCli, minParts: number, timeoutMs = 30_000): Promise<void> {
+async function waitForCheckpoint(cli: RunningProcess, minParts: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await checkpointedParts()) < minParts) {
     if (cli.child.exitCode !== null) throw new Error(`the CLI ended early:\n${cli.stderr()}`);
@@ -52,6 +48,14 @@ async function waitForCheckpoint(cli: RunningCli, minParts: number, timeoutMs = 
       throw new Error(`no checkpoint with ${minParts} parts in time:\n${cli.stderr()}`);
     await sleep(25);
   }
+}
+
+/** Start the CLI and send it `signal` once its checkpoint holds `parts` parts; what it printed and how it ended. */
+async function interruptAfter(args: string[], parts: number, signal: NodeJS.Signals) {
+  const cli = startCli(args, env());
+  await waitForCheckpoint(cli, parts);
+  cli.child.kill(signal);
+  return cli.done;
 }
 
 async function expectByteExact(key: string, path: string, size: number) {
@@ -69,10 +73,7 @@ describe("resuming an interrupted archive", () => {
     const args = ["--space-id", space(), "--dentry-id", dentryId];
     world.sandbox.resetCalls();
 
-    const first = startCli(args, env());
-    await waitForCheckpoint(first, 6);
-    first.child.kill("SIGKILL");
-    const killed = await first.done;
+    const killed = await interruptAfter(args, 6, "SIGKILL");
     expect(killed.signal).toBe("SIGKILL");
     expect(killed.stdout).toBe("");
     const saved = await checkpointedParts();
@@ -83,7 +84,7 @@ describe("resuming an interrupted archive", () => {
     world.sandbox.resetCalls();
     const second = await runCli(args, env());
     expect(second.code, second.stderr).toBe(0);
-    const result = resultOf(second);
+    const result = onlyJsonLine(second);
     expect(result).toMatchObject({ status: "archived", size, resumedParts: saved, bytesResent: 0 });
     await expectByteExact(result.key as string, "resume/killed.bin", size);
 
@@ -101,12 +102,9 @@ describe("resuming an interrupted archive", () => {
     const args = ["--space-id", space(), "--dentry-id", dentryId];
     world.sandbox.resetCalls();
 
-    const first = startCli(args, env());
-    await waitForCheckpoint(first, 2);
-    first.child.kill("SIGINT");
-    const stopped = await first.done;
+    const stopped = await interruptAfter(args, 2, "SIGINT");
     expect(stopped.code).toBe(130);
-    const paused = resultOf(stopped);
+    const paused = onlyJsonLine(stopped);
     expect(paused).toMatchObject({ status: "paused", partsTotal: 9 });
     expect(stopped.stderr).toMatch(/run the same command again to resume/);
     // The parts in flight were finished, not abandoned: every part fetched is in the checkpoint.
@@ -115,7 +113,7 @@ describe("resuming an interrupted archive", () => {
 
     const second = await runCli(args, env());
     expect(second.code, second.stderr).toBe(0);
-    const result = resultOf(second);
+    const result = onlyJsonLine(second);
     expect(result).toMatchObject({ status: "archived", size, resumedParts: paused.partsDone });
     expect(world.sandbox.calls().file).toBe(9);
     await expectByteExact(result.key as string, "resume/interrupted.bin", size);

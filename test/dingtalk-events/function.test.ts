@@ -5,13 +5,13 @@
  */
 import { createHash } from "node:crypto";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { APIGatewayProxyStructuredResultV2, Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { buildPush, openReply, type PushOptions, storageEvent } from "../../sandbox/push";
 import type { Sandbox } from "../../sandbox/server";
-import { BUCKET, loadHandler, QUEUES, type Stack, startStack } from "../support/handler-stack";
+import { BUCKET, QUEUES, useHandler, useStack } from "../support/handler-stack";
 import { lambdaContext, sampleEvent } from "../support/lambda";
 import { KEYS, pushHttpEvent } from "./helpers";
 
@@ -19,27 +19,23 @@ const MiB = 1024 * 1024;
 const bucket = BUCKET;
 const queue = QUEUES.archive;
 
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
-let events: Handler;
-let archive: Handler;
 let s3: S3Client;
 
+const stack = useStack({
+  env: { DINGTALK_EVENT_TOKEN: KEYS.token, DINGTALK_EVENT_AES_KEY: KEYS.aesKey },
+});
+const events = useHandler("dingtalk-events");
+const archive = useHandler("archive");
 beforeAll(async () => {
-  stack = await startStack({
-    env: { DINGTALK_EVENT_TOKEN: KEYS.token, DINGTALK_EVENT_AES_KEY: KEYS.aesKey },
-  });
   ({ sandbox, emulator } = stack);
   s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
   // Imported after the environment is set: each handler validates its configuration at load (cold start).
-  events = await loadHandler("dingtalk-events");
-  archive = await loadHandler("archive");
 });
 
 afterAll(async () => {
   s3?.destroy();
-  await stack?.stop();
 });
 
 beforeEach(() => emulator.reset());

@@ -1,4 +1,6 @@
 /** Shared pieces of the DingTalk client tests: a client on short backoffs, a logger and a fetch that record. */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { createDingTalkClient, type DingTalkClientOptions, type RetryPolicy } from "../../lib/dingtalk";
 import type { Logger } from "../../lib/logging";
@@ -92,4 +94,49 @@ export function everythingIn(error: unknown): string {
     link = (link as { cause?: unknown }).cause;
   }
   return parts.join("\n");
+}
+
+/** One scripted answer of startScriptedDingTalk. */
+export interface Reply {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/**
+ * A tiny node:http server that says whatever the test tells it to, for answers the sandbox (a faithful
+ * DingTalk) never gives. The token call answers properly with `token`; every other request gets
+ * `answer(url)`, with `requestId` as x-acs-request-id. `urls` holds every request's URL, token calls included.
+ */
+export async function startScriptedDingTalk(
+  token: string,
+  requestId: string,
+  answer: (url: string) => Reply,
+): Promise<{ baseUrl: string; urls: string[]; close(): Promise<void> }> {
+  const urls: string[] = [];
+  const server = createServer((req, res) => {
+    urls.push(req.url ?? "");
+    if (req.url?.includes("/oauth2/accessToken")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ accessToken: token, expireIn: 7200 }));
+      return;
+    }
+    req.resume();
+    const reply = answer(req.url ?? "");
+    res.writeHead(reply.status, {
+      "content-type": reply.contentType ?? "application/json",
+      "x-acs-request-id": requestId,
+    });
+    res.end(reply.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    urls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -3,53 +3,36 @@
  * The sandbox always answers well-formed DingTalk JSON (it is a faithful DingTalk), so these cases use a
  * tiny node:http server that says whatever the test tells it to. The token call still answers properly.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDingTalkClient, DingTalkError, IP_BAN_RETRY_AFTER_MS } from "../../lib/dingtalk";
-import { everythingIn, FAST_RETRY, failure, recordingLogger } from "./helpers";
-
-interface Reply {
-  status: number;
-  body: string;
-  contentType?: string;
-}
+import {
+  everythingIn,
+  FAST_RETRY,
+  failure,
+  type Reply,
+  recordingLogger,
+  startScriptedDingTalk,
+} from "./helpers";
 
 const TOKEN = "garbage-server-token-0123456789";
 const SECRET = "garbage-server-secret";
 const SIGNATURE = "OSS LTAIxxxx:very-secret-signature=";
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startScriptedDingTalk>>;
 let baseUrl: string;
 let replies: Reply[] = [];
-const paths: string[] = [];
+let paths: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    paths.push(req.url ?? "");
-    if (req.url?.includes("/oauth2/accessToken")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ accessToken: TOKEN, expireIn: 7200 }));
-      return;
-    }
-    // Repeat the last reply once the list runs out (for retried calls).
-    const reply = (replies.length > 1 ? replies.shift() : replies[0]) ?? { status: 500, body: "" };
-    res.writeHead(reply.status, {
-      "content-type": reply.contentType ?? "application/json",
-      "x-acs-request-id": "GARBAGE-REQ-1",
-    });
-    res.end(reply.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Repeat the last reply once the list runs out (for retried calls).
+  server = await startScriptedDingTalk(
+    TOKEN,
+    "GARBAGE-REQ-1",
+    () => (replies.length > 1 ? replies.shift() : replies[0]) ?? { status: 500, body: "" },
+  );
+  ({ baseUrl, urls: paths } = server);
 });
-afterAll(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+afterAll(() => server?.close());
 beforeEach(() => {
   replies = [];
   paths.length = 0;

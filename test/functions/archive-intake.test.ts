@@ -2,27 +2,21 @@
  * The archive intake (POST /webhooks/archive), invoked as Lambda would against fauxqs (SQS) and dynalite
  * (idempotency records): it verifies, validates and queues; it archives nothing and calls no DingTalk API.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadArchiveIntakeSettings } from "../../lib/archive-intake/config";
 import type { Sandbox } from "../../sandbox/server";
-import { loadHandler, QUEUES, type Stack, startStack, WEBHOOK_SECRETS } from "../support/handler-stack";
+import { QUEUES, useHandler, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";
 
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
-let handler: Handler;
 
+const stack = useStack();
+const handler = useHandler("archive-intake");
 beforeAll(async () => {
-  stack = await startStack();
   ({ sandbox, emulator } = stack);
-  handler = await loadHandler("archive-intake");
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 beforeEach(() => emulator.reset());

@@ -4,26 +4,23 @@
  * ARCHIVE_MAX_ATTEMPTS, its waits growing from 5 minutes, and the DingTalk calls it spent are counted.
  * The clock (Date only) is moved forward instead of waiting hours.
  */
-import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
-import { invoke, loadHandler, QUEUES, type Stack, startStack } from "../support/handler-stack";
+import { invoke, QUEUES, useHandler, useStack } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 
 const MAX_ATTEMPTS = 4;
 
-let stack: Stack;
 let sandbox: Sandbox;
-let handler: Handler;
 
-beforeAll(async () => {
-  stack = await startStack({
-    env: { ARCHIVE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ARCHIVE_MAX_AGE_HOURS: "48" },
-  });
-  sandbox = stack.sandbox;
-  handler = await loadHandler("archive");
+const stack = useStack({
+  env: { ARCHIVE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), ARCHIVE_MAX_AGE_HOURS: "48" },
 });
-afterAll(() => stack?.stop());
+const handler = useHandler("archive");
+beforeAll(async () => {
+  sandbox = stack.sandbox;
+});
 beforeEach(() => {
   sandbox.clearFaults();
   sandbox.resetCalls();

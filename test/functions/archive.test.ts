@@ -1,29 +1,11 @@
-/**
- * The archive function's handler, invoked as Lambda would, against real servers: the DingTalk sandbox,
- * fauxqs for S3 and SQS, dynalite for idempotency records. Nothing is mocked.
- */
-import { createHash } from "node:crypto";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type {
-  APIGatewayProxyStructuredResultV2,
-  EventBridgeEvent,
-  Handler,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
+import type * as Lambda from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import type { Sandbox } from "../../sandbox/server";
-import {
-  BUCKET,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
-} from "../support/handler-stack";
+import { BUCKET, QUEUES, sqsEvent, useHandler, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { lambdaContext, sampleEvent, signedHttpEvent } from "../support/lambda";
+import { sha256OfObject } from "../support/world";
 
 const secret = WEBHOOK_SECRETS.archive;
 const MiB = 1024 * 1024;
@@ -32,22 +14,13 @@ const queue = QUEUES.archive;
 const deadLetters = QUEUES.archiveDlq;
 const bigFile = { name: "big.bin", size: 12 * MiB + 7, seed: "archive-fn-big" };
 
-let stack: Stack;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
-let handler: Handler;
-let s3: S3Client;
 
+const stack = useStack({ sandbox: { generatedFiles: [bigFile] } });
+const handler = useHandler("archive");
 beforeAll(async () => {
-  stack = await startStack({ sandbox: { generatedFiles: [bigFile] } });
   ({ sandbox, emulator } = stack);
-  s3 = new S3Client({ endpoint: emulator.address, forcePathStyle: true });
-  handler = await loadHandler("archive");
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await stack?.stop();
 });
 
 beforeEach(() => {
@@ -72,19 +45,10 @@ function messagesIn(name: string): Array<{ body: Record<string, unknown>; delaye
   ];
 }
 
-function sqsEventOf(...bodies: unknown[]): SQSEvent {
-  const template = sampleEvent<SQSEvent>("archive.sqs.json").Records[0] as SQSEvent["Records"][number];
-  return {
-    Records: bodies.map((body, i) => ({ ...template, messageId: `m-${i}`, body: JSON.stringify(body) })),
-  };
-}
+const sqsEventOf = (...bodies: unknown[]): Lambda.SQSEvent =>
+  sqsEvent(bodies.map((body) => JSON.stringify(body)));
 
-async function objectSha256(key: string): Promise<string> {
-  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const hash = createHash("sha256");
-  for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
+const objectSha256 = async (key: string) => (await sha256OfObject(stack.s3, bucket, key)).sha256;
 
 const bigId = () => sandbox.dentryIdByPath(bigFile.name) as string;
 
@@ -92,7 +56,7 @@ describe("the archive worker has no HTTP route", () => {
   it("refuses an HTTP event instead of treating it as a job (POST /webhooks/archive is archive-intake)", async () => {
     const body = JSON.stringify({ spaceId: "sandbox-space", dentryId: bigId() });
     // Every function refuses a trigger it does not take alike: an HTTP caller gets a 400 naming it.
-    const answer = await invoke<APIGatewayProxyStructuredResultV2>(
+    const answer = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       signedHttpEvent(secret, body, { sample: "archive-intake.http.json" }),
     );
     expect(answer.statusCode).toBe(400);
@@ -107,7 +71,7 @@ describe("the archive worker has no HTTP route", () => {
 
 describe("the archive worker (SQS)", () => {
   it("archives a queued job byte-exact under the prefix", async () => {
-    const result = await invoke<SQSBatchResponse>(
+    const result = await invoke<Lambda.SQSBatchResponse>(
       sqsEventOf({ spaceId: "sandbox-space", dentryId: bigId() }),
     );
     expect(result.batchItemFailures).toEqual([]);
@@ -119,7 +83,7 @@ describe("the archive worker (SQS)", () => {
     const file = { name: "paused.bin", size: 11 * MiB, seed: "archive-fn-paused" };
     const dentryId = sandbox.putGeneratedFile(file);
     // Remaining time under the 10 s stop margin: the worker starts no part, checkpoints, requeues.
-    await invoke<SQSBatchResponse>(
+    await invoke<Lambda.SQSBatchResponse>(
       sqsEventOf({ spaceId: "sandbox-space", dentryId, jobId: "job-paused" }),
       5_000,
     );
@@ -141,7 +105,7 @@ describe("the archive worker (SQS)", () => {
     ]);
 
     emulator.reset();
-    const result = await invoke<SQSBatchResponse>(sqsEventOf(requeued[0]?.body));
+    const result = await invoke<Lambda.SQSBatchResponse>(sqsEventOf(requeued[0]?.body));
     expect(result.batchItemFailures).toEqual([]);
     expect(messagesIn(queue)).toEqual([]);
     const key = `dingtalk/sandbox-space/${dentryId}/v1/paused.bin`;
@@ -151,7 +115,7 @@ describe("the archive worker (SQS)", () => {
   it("sends a file DingTalk is unarchiving back to the queue with a delay, not to failure", async () => {
     sandbox.addFaults({ api: "downloadInfo", kind: "fileArchived" });
     const dentryId = sandbox.putGeneratedFile({ name: "cold.bin", size: 1000, seed: "cold" });
-    const result = await invoke<SQSBatchResponse>(sqsEventOf({ spaceId: "sandbox-space", dentryId }));
+    const result = await invoke<Lambda.SQSBatchResponse>(sqsEventOf({ spaceId: "sandbox-space", dentryId }));
     expect(result.batchItemFailures).toEqual([]);
     const waiting = messagesIn(queue);
     expect(waiting).toHaveLength(1);
@@ -161,7 +125,7 @@ describe("the archive worker (SQS)", () => {
 
   it("dead-letters permanent failures and malformed jobs with their reason; the rest of the batch succeeds", async () => {
     const good = sandbox.putGeneratedFile({ name: "good.txt", size: 10, seed: "good" });
-    const result = await invoke<SQSBatchResponse>(
+    const result = await invoke<Lambda.SQSBatchResponse>(
       sqsEventOf(
         { spaceId: "sandbox-space", dentryId: "404404404" },
         { spaceId: "sandbox-space" },
@@ -188,7 +152,7 @@ describe("the archive worker (SQS)", () => {
 
   it("reports a transient failure as a batch item failure so SQS redelivers it", async () => {
     sandbox.addFaults({ api: "getDentry", kind: "systemError" });
-    const result = await invoke<SQSBatchResponse>(
+    const result = await invoke<Lambda.SQSBatchResponse>(
       sqsEventOf({ spaceId: "sandbox-space", dentryId: bigId() }),
     );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-0" }]);
@@ -199,10 +163,10 @@ describe("the archive worker (SQS)", () => {
 describe("events from other systems, through the archive queue", () => {
   it("archives an EventBridge ArchiveRequested event delivered by a bus rule, and dead-letters a malformed one", async () => {
     const dentryId = sandbox.putGeneratedFile({ name: "bus.txt", size: 100, seed: "bus" });
-    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const sample = sampleEvent<Lambda.EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
     const good = { ...sample, id: "evt-good", detail: { spaceId: "sandbox-space", dentryId } };
     const malformed = { ...sample, id: "evt-bad", detail: { spaceId: "sandbox-space", dentryId: 7 } };
-    const result = await invoke<SQSBatchResponse>(sqsEventOf(good, malformed));
+    const result = await invoke<Lambda.SQSBatchResponse>(sqsEventOf(good, malformed));
     expect(result.batchItemFailures).toEqual([]);
     expect(await objectSha256(`dingtalk/sandbox-space/${dentryId}/v1/bus.txt`)).toBe(
       await sha256OfGenerated("bus", 100),
@@ -225,7 +189,9 @@ describe("events from other systems, through the archive queue", () => {
     expect(delivered).toHaveLength(1);
     expect(JSON.parse(delivered[0]?.body as string)).toMatchObject({ Type: "Notification" });
     emulator.reset();
-    const result = await invoke<SQSBatchResponse>(sqsEventOf(JSON.parse(delivered[0]?.body as string)));
+    const result = await invoke<Lambda.SQSBatchResponse>(
+      sqsEventOf(JSON.parse(delivered[0]?.body as string)),
+    );
     expect(result.batchItemFailures).toEqual([]);
     expect(await objectSha256(`dingtalk/sandbox-space/${dentryId}/v1/topic.txt`)).toBe(
       await sha256OfGenerated("topic", 100),
@@ -236,7 +202,7 @@ describe("events from other systems, through the archive queue", () => {
 describe("the archive worker (EventBridge, direct invoke)", () => {
   it("archives an ArchiveRequested event, then skips it when it comes again", async () => {
     const dentryId = sandbox.putGeneratedFile({ name: "事件.txt", size: 4096, seed: "event" });
-    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const sample = sampleEvent<Lambda.EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
     const event = { ...sample, detail: { spaceId: "sandbox-space", dentryId } };
     expect(await invoke(event)).toMatchObject({
       status: "archived",

@@ -1,19 +1,5 @@
-/**
- * Real DingTalk id shapes (test/support/real-ids.ts) through every archive entry point, against a sandbox
- * configured with them: the archive webhook, the archive queue, the bus, DingTalk's encrypted push. The ids
- * must arrive unchanged (never parsed as numbers, never refused for "/", "+", "=") and land in the S3 key.
- * send-link's entry points with these ids: send-link-once.test.ts.
- */
-import { createHash } from "node:crypto";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type {
-  APIGatewayProxyStructuredResultV2,
-  EventBridgeEvent,
-  Handler,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type * as Lambda from "aws-lambda";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sha256OfGenerated } from "../../sandbox/content";
 import { buildPush, openReply, storageEvent } from "../../sandbox/push";
 import type { Sandbox } from "../../sandbox/server";
@@ -22,73 +8,56 @@ import {
   BUCKET,
   EVENT_KEYS,
   invoke,
-  loadHandler,
   PREFIX,
   QUEUES,
-  type Stack,
-  startStack,
+  sqsEvent,
+  useHandler,
+  useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 import { sampleEvent, signedHttpEvent } from "../support/lambda";
 import { REAL_IDS, REAL_SANDBOX_IDS } from "../support/real-ids";
+import { sha256OfObject } from "../support/world";
 
 const FILE = { name: "real-ids.bin", size: 70_001, seed: "real-ids" };
 
-let stack: Stack;
 let sandbox: Sandbox;
-let archive: Handler;
-let archiveIntake: Handler;
-let events: Handler;
-let s3: S3Client;
 let dentryId: string;
 
+const stack = useStack({ sandbox: { ...REAL_SANDBOX_IDS, generatedFiles: [FILE] } });
+const archive = useHandler("archive");
+const archiveIntake = useHandler("archive-intake");
+const events = useHandler("dingtalk-events");
 beforeAll(async () => {
-  stack = await startStack({ sandbox: { ...REAL_SANDBOX_IDS, generatedFiles: [FILE] } });
   sandbox = stack.sandbox;
-  s3 = new S3Client({ endpoint: stack.emulator.address, forcePathStyle: true });
-  archive = await loadHandler("archive");
-  archiveIntake = await loadHandler("archive-intake");
-  events = await loadHandler("dingtalk-events");
   dentryId = sandbox.dentryIdByPath(FILE.name) as string;
-});
-afterAll(async () => {
-  s3?.destroy();
-  await stack?.stop();
 });
 beforeEach(() => stack.emulator.reset());
 
 const request = () => ({ spaceId: REAL_SANDBOX_IDS.spaceId, dentryId, unionId: REAL_SANDBOX_IDS.unionId });
 const key = () => `${PREFIX}${REAL_SANDBOX_IDS.spaceId}/${dentryId}/v1/${FILE.name}`;
 
-async function storedSha256(): Promise<string> {
-  const answer = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key() }));
-  const hash = createHash("sha256");
-  for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
+const storedSha256 = async () => (await sha256OfObject(stack.s3, BUCKET, key())).sha256;
 
-function sqsEventOf(body: unknown): SQSEvent {
-  const template = sampleEvent<SQSEvent>("archive.sqs.json").Records[0] as SQSEvent["Records"][number];
-  return { Records: [{ ...template, messageId: `m-${Math.random()}`, body: JSON.stringify(body) }] };
-}
+const sqsEventOf = (body: unknown): Lambda.SQSEvent => sqsEvent([JSON.stringify(body)], `m-${Math.random()}`);
 
 describe("archive entry points with real DingTalk ids", () => {
   it("webhook → queue → worker: the ids arrive unchanged and name the S3 key", async () => {
     const body = JSON.stringify(request());
-    const answer = await invoke<APIGatewayProxyStructuredResultV2>(
+    const answer = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       archiveIntake,
       signedHttpEvent(WEBHOOK_SECRETS.archive, body, { sample: "archive-intake.http.json" }),
     );
     expect(answer.statusCode).toBe(202);
     const jobs = stack.messages(QUEUES.archive) as Array<Record<string, unknown>>;
     expect(jobs).toEqual([{ ...request(), jobId: expect.any(String) }]);
-    const result = await invoke<SQSBatchResponse>(archive, sqsEventOf(jobs[0]), 600_000);
+    const result = await invoke<Lambda.SQSBatchResponse>(archive, sqsEventOf(jobs[0]), 600_000);
     expect(result.batchItemFailures).toEqual([]);
     expect(await storedSha256()).toBe(await sha256OfGenerated(FILE.seed, FILE.size));
   });
 
   it("the bus (ArchiveRequested) takes the same ids", async () => {
-    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
+    const sample = sampleEvent<Lambda.EventBridgeEvent<string, unknown>>("archive.eventbridge.json");
     const result = await invoke<{ status: string; key: string }>(
       archive,
       { ...sample, id: `evt-${Math.random()}`, detail: request() },
@@ -108,7 +77,7 @@ describe("archive entry points with real DingTalk ids", () => {
       CorpId: REAL_IDS.corpIds[0],
     };
     const built = buildPush(event, EVENT_KEYS);
-    const answer = await invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(built));
+    const answer = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(built));
     expect(answer.statusCode).toBe(200);
     expect(openReply(JSON.parse(answer.body as string), EVENT_KEYS)).toBe("success");
     expect(stack.messages(QUEUES.archive)).toEqual([{ ...request(), jobId: expect.any(String) }]);
@@ -117,7 +86,7 @@ describe("archive entry points with real DingTalk ids", () => {
   it.each([...REAL_IDS.spaceIds, ...REAL_IDS.conversationIds])(
     "an unknown space %s reaches DingTalk and is DingTalk's 404, dead-lettered with it",
     async (spaceId) => {
-      const result = await invoke<SQSBatchResponse>(archive, sqsEventOf({ ...request(), spaceId }));
+      const result = await invoke<Lambda.SQSBatchResponse>(archive, sqsEventOf({ ...request(), spaceId }));
       expect(result.batchItemFailures).toEqual([]);
       const dead = stack.messages(QUEUES.archiveDlq) as Array<{
         job: { spaceId: string };

@@ -3,50 +3,33 @@
  * dynalite's idempotency records and fauxqs's dead-letter queue, against a sandbox configured with real
  * DingTalk id shapes (a base64 conversation id with "/" and "="). Links are counted in the sandbox's sentLinks.
  */
-import type {
-  APIGatewayProxyStructuredResultV2,
-  EventBridgeEvent,
-  Handler,
-  SQSBatchResponse,
-  SQSEvent,
-} from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type * as Lambda from "aws-lambda";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/server";
 import type { FaultRule } from "../../sandbox/types";
-import {
-  errorOf,
-  invoke,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
-} from "../support/handler-stack";
+import { errorOf, invoke, QUEUES, useHandler, useStack, WEBHOOK_SECRETS } from "../support/handler-stack";
 import { sampleEvent, signedHttpEvent } from "../support/lambda";
 import { REAL_IDS, REAL_SANDBOX_IDS } from "../support/real-ids";
 
 /** Short enough that a stalled answer costs the test half a second, not the default 10 s. */
 const TIMEOUT_MS = 500;
 
-let stack: Stack;
 let sandbox: Sandbox;
-let handler: Handler;
 let fileId: string;
 
+const stack = useStack({
+  sandbox: REAL_SANDBOX_IDS,
+  env: {
+    DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS),
+    // Requests here may act as any of the corpus's real-shaped union ids.
+    ALLOWED_UNION_IDS: REAL_IDS.unionIds.join(","),
+  },
+});
+const handler = useHandler("send-link");
 beforeAll(async () => {
-  stack = await startStack({
-    sandbox: REAL_SANDBOX_IDS,
-    env: {
-      DINGTALK_TIMEOUT_MS: String(TIMEOUT_MS),
-      // Requests here may act as any of the corpus's real-shaped union ids.
-      ALLOWED_UNION_IDS: REAL_IDS.unionIds.join(","),
-    },
-  });
   sandbox = stack.sandbox;
-  handler = await loadHandler("send-link");
   fileId = sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
-afterAll(() => stack?.stop());
 beforeEach(() => {
   sandbox.clearFaults();
   stack.emulator.reset();
@@ -61,7 +44,7 @@ const request = () => ({
 describe("real DingTalk ids", () => {
   it("a signed send-link to cidOuTaLz7/D7zkkM/5PlrQQA== reaches DingTalk and posts the link", async () => {
     const before = sandbox.sentLinks().length;
-    const result = await invoke<APIGatewayProxyStructuredResultV2>(
+    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       handler,
       signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request())),
     );
@@ -82,7 +65,7 @@ describe("real DingTalk ids", () => {
   it.each(REAL_IDS.conversationIds)(
     "reaches DingTalk for any conversation id (%s), known or not",
     async (cid) => {
-      const result = await invoke<APIGatewayProxyStructuredResultV2>(
+      const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
         handler,
         signedHttpEvent(
           WEBHOOK_SECRETS["send-link"],
@@ -96,7 +79,7 @@ describe("real DingTalk ids", () => {
   );
 
   it.each(REAL_IDS.unionIds)("takes a real-shaped unionId (%s) to DingTalk", async (unionId) => {
-    const result = await invoke<APIGatewayProxyStructuredResultV2>(
+    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       handler,
       signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify({ ...request(), unionId })),
     );
@@ -113,7 +96,7 @@ describe("an answer with fields we did not expect", () => {
     const id = `msg_${Math.random().toString(36).slice(2)}`;
     const body = JSON.stringify(request());
     const send = () =>
-      invoke<APIGatewayProxyStructuredResultV2>(
+      invoke<Lambda.APIGatewayProxyStructuredResultV2>(
         handler,
         signedHttpEvent(WEBHOOK_SECRETS["send-link"], body, { id }),
       );
@@ -141,7 +124,7 @@ describe.each(FAULTS)("DingTalk %s", (_label, rule) => {
     const answers = [];
     for (let i = 0; i < 3; i++) {
       answers.push(
-        await invoke<APIGatewayProxyStructuredResultV2>(
+        await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
           handler,
           signedHttpEvent(WEBHOOK_SECRETS["send-link"], body, { id }),
         ),
@@ -164,14 +147,15 @@ describe.each(FAULTS)("DingTalk %s", (_label, rule) => {
   it("the same SQS message delivered 3 times: one link, dead-lettered with the reason", async () => {
     sandbox.addFaults(rule);
     const before = sandbox.sentLinks().length;
-    const template = sampleEvent<SQSEvent>("send-link.sqs.json").Records[0] as SQSEvent["Records"][number];
+    const template = sampleEvent<Lambda.SQSEvent>("send-link.sqs.json")
+      .Records[0] as Lambda.SQSEvent["Records"][number];
     const record = {
       ...template,
       messageId: `m-${Math.random().toString(36).slice(2)}`,
       body: JSON.stringify(request()),
     };
     for (let i = 0; i < 3; i++) {
-      const result = await invoke<SQSBatchResponse>(handler, { Records: [record] });
+      const result = await invoke<Lambda.SQSBatchResponse>(handler, { Records: [record] });
       // Not redelivered by SQS: parked in the dead-letter queue for a person to decide.
       expect(result.batchItemFailures).toEqual([]);
     }
@@ -190,7 +174,7 @@ describe.each(FAULTS)("DingTalk %s", (_label, rule) => {
   it("the same EventBridge event 3 times: one link, each invocation fails with outcomeUnknown", async () => {
     sandbox.addFaults(rule);
     const before = sandbox.sentLinks().length;
-    const sample = sampleEvent<EventBridgeEvent<string, unknown>>("send-link.eventbridge.json");
+    const sample = sampleEvent<Lambda.EventBridgeEvent<string, unknown>>("send-link.eventbridge.json");
     const event = { ...sample, id: `evt-${Math.random().toString(36).slice(2)}`, detail: request() };
     for (let i = 0; i < 3; i++)
       await expect(invoke(handler, event)).rejects.toMatchObject({ code: "outcomeUnknown" });
@@ -201,7 +185,7 @@ describe.each(FAULTS)("DingTalk %s", (_label, rule) => {
 describe("a send that succeeds after the fault is gone", () => {
   it("a new webhook-id sends again (a person decided to): ids, not bodies, make a request", async () => {
     const before = sandbox.sentLinks().length;
-    const result = await invoke<APIGatewayProxyStructuredResultV2>(
+    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
       handler,
       signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request())),
     );

@@ -1,5 +1,5 @@
 /**
- * scripts/archive-cli.ts with random bad argv, spawned as `npm run archive` runs it (test/cli/run-cli.ts):
+ * scripts/archive-cli.ts with random bad argv, spawned as `npm run archive` runs it (test/support/run-process.ts):
  * exit 2 with the reason and the usage line on stderr, nothing on stdout, never a stack trace; with -h or
  * --help (and nothing unparseable) exit 0 with the usage on stdout.
  *
@@ -8,15 +8,14 @@
  * esbuild (as serverless-esbuild bundles the functions: same code, ~4x faster to start than tsx compiling it
  * per process), and a few cases also go through `node --import tsx`, exactly as `npm run archive` runs it.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliOutcome, ROOT, runCli } from "../cli/run-cli";
 import { REAL_IDS } from "../support/real-ids";
+import { type ProcessOutcome as CliOutcome, ROOT, runCli, runScript } from "../support/run-process";
 import { FUZZ_SEED } from "./arbitraries";
 
 let dir: string;
@@ -45,23 +44,7 @@ afterAll(async () => {
 });
 
 function runBundled(args: string[], env: Record<string, string>): Promise<CliOutcome> {
-  const child = spawn(process.execPath, [bundle, ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runScript(bundle, args, { env, tsx: false });
 }
 
 const CASES = Number(process.env.FUZZ_CLI_CASES ?? 48);

@@ -8,54 +8,28 @@
  * message names the field and never holds the access token or the app secret; and whatever the ids, each id
  * is exactly one path segment (or one query value) on the wire, or the client refuses it before sending.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDingTalkClient, type Dentry, DingTalkError } from "../../lib/dingtalk";
-import { everythingIn } from "../dingtalk/helpers";
+import { everythingIn, type Reply, startScriptedDingTalk } from "../dingtalk/helpers";
 import { edgeNumber, hostileName, hostileString, jsonWithKeys, POLLUTION_KEYS, runs } from "./arbitraries";
 
 const TOKEN = "fuzz-access-token-5f1d0c9a77e2";
 const SECRET = "fuzz-app-secret-e8b1c2d3";
 
-interface Reply {
-  status: number;
-  body: string;
-  contentType?: string;
-}
-
-let server: Server;
+let server: Awaited<ReturnType<typeof startScriptedDingTalk>>;
 let baseUrl: string;
 let reply: Reply = { status: 200, body: "{}" };
 let seen: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    if (req.url?.includes("/oauth2/accessToken")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ accessToken: TOKEN, expireIn: 7200 }));
-      return;
-    }
-    seen.push(req.url ?? "");
-    req.resume();
-    res.writeHead(reply.status, {
-      "content-type": reply.contentType ?? "application/json",
-      "x-acs-request-id": "FUZZ-REQ",
-    });
-    res.end(reply.body);
+  server = await startScriptedDingTalk(TOKEN, "FUZZ-REQ", (url) => {
+    seen.push(url);
+    return reply;
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = server.baseUrl;
 });
-
-afterAll(
-  () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);
+afterAll(() => server?.close());
 
 // One client for the whole file: its token is fetched once. Retries are instant and few.
 const client = () =>

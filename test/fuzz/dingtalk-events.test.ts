@@ -10,9 +10,9 @@
  * create/update event, carrying exactly the event's ids.
  */
 import { randomBytes } from "node:crypto";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { archiveJobSchema } from "../../lib/archive-worker/archive-job";
 import { callbackSignature } from "../../lib/dingtalk-events/crypto";
 import { PUSH_REFUSED } from "../../lib/dingtalk-events/handle";
@@ -22,28 +22,22 @@ import {
   EVENT_KEYS,
   errorOf,
   invoke,
-  loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  useHandler,
+  useStack,
   watchRejections,
 } from "../support/handler-stack";
 import { REAL_IDS } from "../support/real-ids";
 import { edgeNumber, hostileBody, hostileString, jsonWithKeys, longString, runs } from "./arbitraries";
 
-let stack: Stack;
-let handler: Handler;
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
-beforeAll(async () => {
-  stack = await startStack();
-  handler = await loadHandler("dingtalk-events");
-});
+const stack = useStack();
+const handler = useHandler("dingtalk-events");
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
 });
 
 beforeEach(() => stack.emulator.reset());

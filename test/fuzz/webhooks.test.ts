@@ -8,7 +8,7 @@
  * error contract and a refusal names its problem (the failing header, or each bad field); an unsigned
  * request has no side effect; Object.prototype is never polluted.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
@@ -16,10 +16,9 @@ import {
   errorOf,
   httpEvent,
   invoke,
-  loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  useHandler,
+  useStack,
   WEBHOOK_SECRETS,
   watchRejections,
 } from "../support/handler-stack";
@@ -33,25 +32,19 @@ import {
   runs,
 } from "./arbitraries";
 
-let stack: Stack;
-let handlers: Record<"send-link" | "archive-intake", Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
+const stack = useStack();
+const handlers = { "send-link": useHandler("send-link"), "archive-intake": useHandler("archive-intake") };
 beforeAll(async () => {
-  stack = await startStack();
-  handlers = {
-    "send-link": await loadHandler("send-link"),
-    "archive-intake": await loadHandler("archive-intake"),
-  };
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
   expect(prototypeSnapshot()).toEqual(prototypeBefore);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });

@@ -21,15 +21,7 @@ import { AppError } from "../../lib/errors";
 import type * as z from "../../lib/schema";
 import { sendLinkRequestSchema } from "../../lib/send-link/send-link";
 import { unwrapMessageBody } from "../../lib/triggers/detect";
-import {
-  invoke,
-  loadHandler,
-  QUEUES,
-  type Stack,
-  sqsEvent,
-  startStack,
-  watchRejections,
-} from "../support/handler-stack";
+import { invoke, QUEUES, sqsEvent, useHandler, useStack, watchRejections } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 import { REAL_IDS } from "../support/real-ids";
 import {
@@ -43,22 +35,22 @@ import {
 
 type Worker = "send-link" | "archive";
 
-let stack: Stack;
-let handlers: Record<Worker, Handler>;
 let fileId: string;
 const prototypeBefore = prototypeSnapshot();
 const rejections = watchRejections();
 afterEach(() => rejections.check());
 
+const stack = useStack();
+const handlers: Record<Worker, Handler> = {
+  "send-link": useHandler("send-link"),
+  archive: useHandler("archive"),
+};
 beforeAll(async () => {
-  stack = await startStack();
-  handlers = { "send-link": await loadHandler("send-link"), archive: await loadHandler("archive") };
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
 });
 
 afterAll(async () => {
   rejections.stop();
-  await stack?.stop();
   expect(prototypeSnapshot()).toEqual(prototypeBefore);
 });
 

@@ -1,21 +1,5 @@
-/**
- * Load: N archive jobs through the local stack's queue (`npm start` in a child process on free ports). Each
- * job is a signed POST /webhooks/archive for its own generated file; the archive function, fed by the local
- * SQS queue (serverless-offline-sqs), archives it into local S3. Some webhooks are sent twice with the same
- * webhook-id (a redelivery: idempotent, no second job), and some files are requested again with a new
- * webhook-id (a second job, which must find the file archived and transfer nothing).
- *
- *   node --import tsx test/load/archive-jobs.ts [--jobs 200] [--redeliveries 20] [--duplicates 10]
- *
- * Checks, from the sandbox's call counts (GET /__sandbox/state) and local S3: every file archived once, at its
- * size (and byte-exact for a sample), no range fetched twice (file-host calls = the parts the files need),
- * one download-info call per file, nothing dead-lettered. Prints the figures; exit 1 on a problem.
- */
-import { createHash } from "node:crypto";
-import { parseArgs } from "node:util";
-import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { sha256OfGenerated } from "../../sandbox/content";
 import {
   LOCAL_BUCKET,
   LOCAL_QUEUES,
@@ -25,10 +9,18 @@ import {
   signedPost,
   startLocalStack,
 } from "../support/local-stack";
-
-const MiB = 1024 * 1024;
-/** The local stack's part size (serverless.yml's TRANSFER_PART_SIZE default). */
-const PART_SIZE = 8 * MiB;
+import {
+  type ArchiveLoadFigures,
+  archivedLine,
+  archiveLoadProblems,
+  describeFiles,
+  isExact,
+  jobSizes,
+  loadFile,
+  rangesFor,
+  runAsScript,
+  sizeFigures,
+} from "./common";
 
 export interface ArchiveJobsOptions {
   jobs: number;
@@ -42,34 +34,14 @@ export interface ArchiveJobsOptions {
   verifySample: number;
 }
 
-export interface ArchiveJobsFigures extends ArchiveJobsOptions {
-  bytes: number;
-  multipartFiles: number;
-  archived: number;
-  wrongSize: number;
-  sampleExact: number;
-  sampleChecked: number;
+export interface ArchiveJobsFigures extends ArchiveJobsOptions, ArchiveLoadFigures {
   redeliveredSameJob: number;
-  fileHostCalls: { expected: number; actual: number };
-  downloadInfoCalls: { expected: number; actual: number };
   getDentryCalls: { expected: number; actual: number };
-  deadLettered: number;
   /** Most archive messages in flight at once (received, not yet deleted): the workers running together. */
   maxInFlight: number;
   enqueueSeconds: number;
   wallSeconds: number;
 }
-
-/** Sizes: mostly small files, one empty, every 10th over a part (2-3 parts of 8 MiB). Deterministic. */
-export function jobSizes(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => {
-    if (i === 0) return 0;
-    if (i % 10 === 5) return PART_SIZE + ((i * 7_919_993) % (2 * PART_SIZE));
-    return 1 + ((i * 2_654_435_761) % (2 * MiB));
-  });
-}
-
-const partsOf = (size: number) => (size <= PART_SIZE ? 1 : Math.ceil(size / PART_SIZE));
 
 async function queueDepth(stack: LocalStack, name: string): Promise<{ visible: number; inFlight: number }> {
   const { QueueUrl } = await stack.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
@@ -116,13 +88,7 @@ export async function runArchiveJobsLoad(
   const files = await mapLimit(sizes, 10, async (size, i) => {
     const name = `job-${i}.bin`;
     const dentryId = await putSandboxFile(stack, { name, size, parentPath: folder });
-    return {
-      name,
-      size,
-      dentryId,
-      key: `${space}/${dentryId}/v1/${name}`,
-      seed: `${space}/${folder}/${name}#1`,
-    };
+    return loadFile(space, folder, name, size, dentryId);
   });
   const before = (await sandboxState(stack)).calls;
 
@@ -214,23 +180,19 @@ export async function runArchiveJobsLoad(
   );
   let sampleExact = 0;
   for (const f of sample.slice(0, options.verifySample)) {
-    const res = await stack.s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET, Key: f.key }));
-    const hash = createHash("sha256");
-    for await (const chunk of res.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
-    if (hash.digest("hex") === (await sha256OfGenerated(f.seed, f.size))) sampleExact++;
+    if (await isExact(stack.s3, LOCAL_BUCKET, f.key, f.seed, f.size)) sampleExact++;
   }
   const dlq = await queueDepth(stack, LOCAL_QUEUES.archiveDeadLetter);
 
   return {
     ...options,
-    bytes: sizes.reduce((n, s) => n + s, 0),
-    multipartFiles: sizes.filter((s) => s > PART_SIZE).length,
+    ...sizeFigures(sizes),
     archived: present.size,
     wrongSize,
     sampleExact,
     sampleChecked: Math.min(sample.length, options.verifySample),
     redeliveredSameJob,
-    fileHostCalls: { expected: sizes.reduce((n, s) => n + partsOf(s), 0), actual: diff("file") },
+    fileHostCalls: { expected: rangesFor(sizes), actual: diff("file") },
     downloadInfoCalls: { expected: files.length, actual: diff("downloadInfo") },
     getDentryCalls: { expected: files.length + options.duplicates, actual: diff("getDentry") },
     deadLettered: dlq.visible + dlq.inFlight,
@@ -242,8 +204,8 @@ export async function runArchiveJobsLoad(
 
 export function formatArchiveJobsFigures(f: ArchiveJobsFigures): string {
   return [
-    `archive jobs: ${f.jobs} files (${(f.bytes / MiB).toFixed(1)} MiB, ${f.multipartFiles} multipart), +${f.redeliveries} redelivered webhooks, +${f.duplicates} duplicate jobs`,
-    `  archived        ${f.archived}/${f.jobs}, wrong size ${f.wrongSize}, byte-exact ${f.sampleExact}/${f.sampleChecked} sampled`,
+    `archive jobs: ${describeFiles(f)}, +${f.redeliveries} redelivered webhooks, +${f.duplicates} duplicate jobs`,
+    archivedLine(f),
     `  transfers       file-host calls ${f.fileHostCalls.actual} (expected ${f.fileHostCalls.expected}: one per part); download-info calls ${f.downloadInfoCalls.actual} (expected ${f.downloadInfoCalls.expected}); getDentry ${f.getDentryCalls.actual} (expected ${f.getDentryCalls.expected})`,
     `  duplicates      redeliveries answered with the first job id ${f.redeliveredSameJob}/${f.redeliveries}; transferred twice ${Math.max(0, f.fileHostCalls.actual - f.fileHostCalls.expected)} parts`,
     `  queue           dead-lettered ${f.deadLettered}; most jobs in flight at once ${f.maxInFlight}`,
@@ -252,57 +214,26 @@ export function formatArchiveJobsFigures(f: ArchiveJobsFigures): string {
 }
 
 export function archiveJobsProblems(f: ArchiveJobsFigures): string[] {
-  const problems: string[] = [];
-  if (f.archived !== f.jobs) problems.push(`${f.jobs - f.archived} files not archived`);
-  if (f.wrongSize > 0) problems.push(`${f.wrongSize} objects of the wrong size`);
-  if (f.sampleExact !== f.sampleChecked)
-    problems.push(`${f.sampleChecked - f.sampleExact} sampled objects differ`);
-  if (f.fileHostCalls.actual !== f.fileHostCalls.expected) {
-    problems.push(`file-host calls ${f.fileHostCalls.actual}, expected ${f.fileHostCalls.expected}`);
-  }
-  if (f.downloadInfoCalls.actual !== f.downloadInfoCalls.expected) {
-    problems.push(
-      `download-info calls ${f.downloadInfoCalls.actual}, expected ${f.downloadInfoCalls.expected}`,
-    );
-  }
+  const problems = archiveLoadProblems(f);
   if (f.getDentryCalls.actual !== f.getDentryCalls.expected) {
     problems.push(`getDentry calls ${f.getDentryCalls.actual}, expected ${f.getDentryCalls.expected}`);
   }
   if (f.redeliveredSameJob !== f.redeliveries) problems.push("a redelivered webhook got a new job");
-  if (f.deadLettered > 0) problems.push(`${f.deadLettered} jobs dead-lettered`);
   if (f.maxInFlight > 5) problems.push(`${f.maxInFlight} jobs at once, over the cap of 5`);
   return problems;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ""))) {
-  const { values } = parseArgs({
-    options: {
-      jobs: { type: "string", default: "200" },
-      redeliveries: { type: "string", default: "20" },
-      duplicates: { type: "string", default: "10" },
-      timeout: { type: "string", default: "900" },
+await runAsScript(
+  import.meta.url,
+  { jobs: 200, redeliveries: 20, duplicates: 10, timeout: 900 },
+  {
+    async run({ timeout, ...counts }) {
+      const stack = await startLocalStack({ POWERTOOLS_LOG_LEVEL: "ERROR" });
+      process.stdout.write(`local stack up in ${stack.startSeconds.toFixed(1)} s (${stack.httpUrl})\n`);
+      const options = { ...counts, timeoutSeconds: timeout, verifySample: 20 };
+      return runArchiveJobsLoad(stack, options).finally(() => stack.stop());
     },
-  });
-  const stack = await startLocalStack({ POWERTOOLS_LOG_LEVEL: "ERROR" });
-  let code = 0;
-  try {
-    process.stdout.write(`local stack up in ${stack.startSeconds.toFixed(1)} s (${stack.httpUrl})\n`);
-    const figures = await runArchiveJobsLoad(stack, {
-      jobs: Number(values.jobs),
-      redeliveries: Number(values.redeliveries),
-      duplicates: Number(values.duplicates),
-      timeoutSeconds: Number(values.timeout),
-      verifySample: 20,
-    });
-    process.stdout.write(`${formatArchiveJobsFigures(figures)}\n`);
-    const problems = archiveJobsProblems(figures);
-    for (const p of problems) process.stdout.write(`  PROBLEM: ${p}\n`);
-    code = problems.length > 0 ? 1 : 0;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    code = 1;
-  } finally {
-    await stack.stop();
-  }
-  process.exit(code);
-}
+    format: formatArchiveJobsFigures,
+    problems: archiveJobsProblems,
+  },
+);

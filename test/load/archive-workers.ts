@@ -1,7 +1,7 @@
 /**
  * Load: archive jobs through the archive queue with the deployed concurrency cap (serverless.yml: SQS
  * `maximumConcurrency: 5`), which the local stack cannot show (serverless-offline-sqs runs one batch at a
- * time; see archive-jobs.ts). Here the sandbox, fauxqs (S3 + SQS) and dynalite run in this process, and
+ * time; see archive-jobs.ts). Here the one test world (sandbox, fauxqs for S3 + SQS, dynalite) runs in this process, and
  * `--workers` processes (test/load/sqs-worker.ts) each import the real archive handler and feed it from the
  * queue one message at a time, as Lambda's event source mapping does: at most `--workers` jobs at once, each
  * in its own "container".
@@ -14,22 +14,13 @@
  * the same new file): both jobs may run at once; how many files were transferred twice is reported (nothing
  * in the design stops it; the object is still whole and exact).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { parseArgs } from "node:util";
-import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { FauxqsServer } from "fauxqs";
-import { sha256OfGenerated } from "../../sandbox/content";
-import { startSandbox } from "../../sandbox/server";
-import type { Sandbox } from "../../sandbox/types";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { LOCAL_WEBHOOK_SECRETS } from "../../scripts/local-env";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
-import { ROOT } from "../support/local-stack";
-import { jobSizes } from "./archive-jobs";
+import { type RunningProcess, startScript } from "../support/run-process";
+import { startWorld, type World } from "../support/world";
+import * as load from "./common";
 
-const MiB = 1024 * 1024;
-const PART_SIZE = 8 * MiB;
 const BUCKET = "load-archive";
 const QUEUE = "load-archive-jobs";
 const DLQ = "load-archive-jobs-dlq";
@@ -42,20 +33,10 @@ export interface ArchiveWorkersOptions {
   verifySample: number;
 }
 
-export interface ArchiveWorkersFigures extends ArchiveWorkersOptions {
-  bytes: number;
-  multipartFiles: number;
-  archived: number;
-  wrongSize: number;
-  sampleExact: number;
-  sampleChecked: number;
-  fileHostCalls: { expected: number; actual: number };
-  downloadInfoCalls: { expected: number; actual: number };
+export interface ArchiveWorkersFigures extends ArchiveWorkersOptions, load.ArchiveLoadFigures {
   maxRunning: number;
   invocations: number;
   failedInvocations: number;
-  deadLettered: number;
-  wallSeconds: number;
   /** Phase 2: files queued twice back to back, and how many of them were transferred by both jobs. */
   duplicatePairs: number;
   duplicatesArchived: number;
@@ -63,60 +44,31 @@ export interface ArchiveWorkersFigures extends ArchiveWorkersOptions {
   duplicateRangesFetchedTwice: number;
 }
 
-interface World {
-  sandbox: Sandbox;
-  emulator: FauxqsServer;
-  dynamo: LocalDynamo;
-  s3: S3Client;
-  sqs: SQSClient;
-  queueUrl: string;
-  env: Record<string, string>;
+interface LoadWorld extends World {
+  /** The workers' environment: the archive function's, pointing at this world. */
+  workerEnv: Record<string, string>;
 }
 
-async function startWorld(): Promise<World> {
-  const sandbox = await startSandbox({ port: 0 });
-  const emulator = await startLocalEmulator(0, {
-    buckets: [BUCKET],
+/** The one world (test/support/world.ts) with the archive queue (and its dead-letter queue) and dynalite. */
+async function startLoadWorld(): Promise<LoadWorld> {
+  const world = await startWorld({
+    bucket: BUCKET,
     queues: [{ name: QUEUE, deadLetter: DLQ, maxReceiveCount: 5 }],
+    dynamo: "load-idempotency",
   });
-  const dynamo = await startLocalDynamo(0, "load-idempotency");
-  const host = new URL(sandbox.url).host;
-  const queueUrl = `${emulator.address}/000000000000/${QUEUE}`;
-  const env: Record<string, string> = {
+  const workerEnv = world.env({
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
     WEBHOOK_SECRET_SEND_LINK: LOCAL_WEBHOOK_SECRETS["send-link"],
     WEBHOOK_SECRET_ARCHIVE: LOCAL_WEBHOOK_SECRETS.archive,
     IDEMPOTENCY_TABLE: "load-idempotency",
-    ARCHIVE_BUCKET: BUCKET,
-    ARCHIVE_QUEUE_URL: queueUrl,
-    ARCHIVE_DLQ_URL: `${emulator.address}/000000000000/${DLQ}`,
-    TRANSFER_PART_SIZE: String(PART_SIZE),
+    ARCHIVE_QUEUE_URL: world.queueUrl(QUEUE),
+    ARCHIVE_DLQ_URL: world.queueUrl(DLQ),
+    TRANSFER_PART_SIZE: String(load.PART_SIZE),
     TRANSFER_CONCURRENCY: "8",
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    AWS_ENDPOINT_URL_S3: emulator.address,
-    AWS_ENDPOINT_URL_SQS: emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
     POWERTOOLS_LOG_LEVEL: "ERROR",
-  };
-  const aws = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
-  return {
-    sandbox,
-    emulator,
-    dynamo,
-    s3: new S3Client({ ...aws, endpoint: emulator.address, forcePathStyle: true }),
-    sqs: new SQSClient({ ...aws, endpoint: emulator.address }),
-    queueUrl,
-    env,
-  };
+  });
+  return { ...world, workerEnv };
 }
 
 interface Workers {
@@ -130,23 +82,20 @@ interface Workers {
   stop: () => Promise<void>;
 }
 
-async function startWorkers(world: World, count: number): Promise<Workers> {
+async function startWorkers(world: LoadWorld, count: number): Promise<Workers> {
   let running = 0;
   let maxRunning = 0;
   let invocations = 0;
   let failed = 0;
   let lastActivity = Date.now();
   let lastEnd = 0;
-  const children: ChildProcess[] = [];
+  const children: RunningProcess[] = [];
   const ready: Promise<void>[] = [];
   let stderr = "";
   for (let i = 0; i < count; i++) {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/load/sqs-worker.ts"], {
-      cwd: ROOT,
-      env: world.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    children.push(child);
+    const worker = startScript("test/load/sqs-worker.ts", [], { env: world.workerEnv, stdin: "pipe" });
+    children.push(worker);
+    const { child } = worker;
     child.stderr?.on("data", (chunk) => {
       stderr = (stderr + chunk).slice(-5000);
     });
@@ -190,26 +139,22 @@ async function startWorkers(world: World, count: number): Promise<Workers> {
     lastEnd: () => lastEnd,
     stop: async () => {
       await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once("exit", () => resolve());
-              child.stdin?.end();
-              setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
-            }),
-        ),
+        // A worker finishes its job and exits when its stdin ends; SIGKILL after 30 s.
+        children.map((worker) => {
+          worker.child.stdin?.end();
+          return worker.stop("SIGKILL", 30_000).catch(() => undefined);
+        }),
       );
     },
   };
 }
 
-async function enqueue(world: World, jobs: Array<{ dentryId: string; jobId: string }>): Promise<void> {
+async function enqueue(world: LoadWorld, jobs: Array<{ dentryId: string; jobId: string }>): Promise<void> {
   for (let i = 0; i < jobs.length; i += 10) {
     const batch = jobs.slice(i, i + 10);
     const answer = await world.sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: world.queueUrl,
+        QueueUrl: world.queueUrl(QUEUE),
         Entries: batch.map((job, k) => ({
           Id: String(k),
           MessageBody: JSON.stringify({ spaceId: "sandbox-space", dentryId: job.dentryId, jobId: job.jobId }),
@@ -222,7 +167,7 @@ async function enqueue(world: World, jobs: Array<{ dentryId: string; jobId: stri
 }
 
 /** Until the queue is empty and no worker has had a job for 3 s (a receive waits up to 1 s). */
-async function drained(world: World, workers: Workers, deadline: number): Promise<void> {
+async function drained(world: LoadWorld, workers: Workers, deadline: number): Promise<void> {
   for (;;) {
     const q = world.emulator.inspectQueue(QUEUE);
     const waiting =
@@ -235,17 +180,11 @@ async function drained(world: World, workers: Workers, deadline: number): Promis
   }
 }
 
-async function exact(world: World, key: string, seed: string, size: number): Promise<boolean> {
-  const res = await world.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  const hash = createHash("sha256");
-  for await (const chunk of res.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex") === (await sha256OfGenerated(seed, size));
-}
-
-const partsOf = (size: number) => (size <= PART_SIZE ? 1 : Math.ceil(size / PART_SIZE));
+const exact = (world: World, key: string, seed: string, size: number) =>
+  load.isExact(world.s3, BUCKET, key, seed, size);
 
 export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Promise<ArchiveWorkersFigures> {
-  const world = await startWorld();
+  const world = await startLoadWorld();
   let workers: Workers | undefined;
   try {
     const space = world.sandbox.options.spaceId;
@@ -253,15 +192,9 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
       sizes.map((size, i) => {
         const name = `job-${i}.bin`;
         const dentryId = world.sandbox.putGeneratedFile({ name, size, parentPath: folder });
-        return {
-          name,
-          size,
-          dentryId,
-          key: `${space}/${dentryId}/v1/${name}`,
-          seed: `${space}/${folder}/${name}#1`,
-        };
+        return load.loadFile(space, folder, name, size, dentryId);
       });
-    const sizes = jobSizes(options.jobs);
+    const sizes = load.jobSizes(options.jobs);
     const files = newFiles("workers", sizes);
     workers = await startWorkers(world, options.workers);
     const deadline = Date.now() + options.timeoutSeconds * 1000;
@@ -296,7 +229,7 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
     };
 
     // Phase 2: each of `duplicates` files queued twice, back to back.
-    const dupSizes = Array.from({ length: options.duplicates }, (_, i) => PART_SIZE * 2 + i * 100_003);
+    const dupSizes = Array.from({ length: options.duplicates }, (_, i) => load.PART_SIZE * 2 + i * 100_003);
     const dups = newFiles("duplicates", dupSizes);
     world.sandbox.resetCalls();
     await enqueue(
@@ -320,13 +253,12 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
 
     return {
       ...options,
-      bytes: sizes.reduce((n, s) => n + s, 0),
-      multipartFiles: sizes.filter((s) => s > PART_SIZE).length,
+      ...load.sizeFigures(sizes),
       archived,
       wrongSize,
       sampleExact,
       sampleChecked: sample.length,
-      fileHostCalls: { expected: sizes.reduce((n, s) => n + partsOf(s), 0), actual: calls.file },
+      fileHostCalls: { expected: load.rangesFor(sizes), actual: calls.file },
       downloadInfoCalls: { expected: files.length, actual: calls.downloadInfo },
       maxRunning: Math.max(phase1.maxRunning, workers.maxRunning()),
       invocations: phase1.invocations,
@@ -338,22 +270,18 @@ export async function runArchiveWorkersLoad(options: ArchiveWorkersOptions): Pro
       // One download-info call per transfer (a job that finds the file archived makes none; a restarted
       // transfer may make a second, so count by the ranges too).
       duplicatesTransferredTwice: Math.max(0, dupCalls.downloadInfo - dups.length),
-      duplicateRangesFetchedTwice: Math.max(0, dupCalls.file - dupSizes.reduce((n, s) => n + partsOf(s), 0)),
+      duplicateRangesFetchedTwice: Math.max(0, dupCalls.file - load.rangesFor(dupSizes)),
     };
   } finally {
     await workers?.stop();
-    world.s3.destroy();
-    world.sqs.destroy();
-    await world.sandbox.close();
-    await world.emulator.stop();
-    await world.dynamo.stop();
+    await world.stop();
   }
 }
 
 export function formatArchiveWorkersFigures(f: ArchiveWorkersFigures): string {
   return [
-    `archive jobs, ${f.workers} workers (the deployed maximumConcurrency): ${f.jobs} files (${(f.bytes / MiB).toFixed(1)} MiB, ${f.multipartFiles} multipart)`,
-    `  archived        ${f.archived}/${f.jobs}, wrong size ${f.wrongSize}, byte-exact ${f.sampleExact}/${f.sampleChecked} sampled`,
+    `archive jobs, ${f.workers} workers (the deployed maximumConcurrency): ${load.describeFiles(f)}`,
+    load.archivedLine(f),
     `  transfers       file-host calls ${f.fileHostCalls.actual} (expected ${f.fileHostCalls.expected}: one per part); download-info calls ${f.downloadInfoCalls.actual} (expected ${f.downloadInfoCalls.expected})`,
     `  workers         invocations ${f.invocations} (failed ${f.failedInvocations}); most at once ${f.maxRunning}; dead-lettered ${f.deadLettered}`,
     `  time            ${f.wallSeconds.toFixed(1)} s for ${f.jobs} jobs (${(f.jobs / f.wallSeconds).toFixed(1)} jobs/s)`,
@@ -362,52 +290,21 @@ export function formatArchiveWorkersFigures(f: ArchiveWorkersFigures): string {
 }
 
 export function archiveWorkersProblems(f: ArchiveWorkersFigures): string[] {
-  const problems: string[] = [];
-  if (f.archived !== f.jobs) problems.push(`${f.jobs - f.archived} files not archived`);
-  if (f.wrongSize > 0) problems.push(`${f.wrongSize} objects of the wrong size`);
-  if (f.sampleExact !== f.sampleChecked)
-    problems.push(`${f.sampleChecked - f.sampleExact} sampled objects differ`);
-  if (f.fileHostCalls.actual !== f.fileHostCalls.expected) {
-    problems.push(`file-host calls ${f.fileHostCalls.actual}, expected ${f.fileHostCalls.expected}`);
-  }
-  if (f.downloadInfoCalls.actual !== f.downloadInfoCalls.expected) {
-    problems.push(
-      `download-info calls ${f.downloadInfoCalls.actual}, expected ${f.downloadInfoCalls.expected}`,
-    );
-  }
+  const problems = load.archiveLoadProblems(f);
   if (f.invocations !== f.jobs) problems.push(`${f.invocations} invocations for ${f.jobs} jobs`);
   if (f.maxRunning > f.workers) problems.push(`${f.maxRunning} jobs at once with ${f.workers} workers`);
-  if (f.deadLettered > 0) problems.push(`${f.deadLettered} jobs dead-lettered`);
   if (f.duplicatesArchived !== f.duplicatePairs)
     problems.push("a file queued twice is not archived byte-exact");
   return problems;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ""))) {
-  const { values } = parseArgs({
-    options: {
-      jobs: { type: "string", default: "200" },
-      workers: { type: "string", default: "5" },
-      duplicates: { type: "string", default: "10" },
-      timeout: { type: "string", default: "900" },
-    },
-  });
-  let code = 0;
-  try {
-    const figures = await runArchiveWorkersLoad({
-      jobs: Number(values.jobs),
-      workers: Number(values.workers),
-      duplicates: Number(values.duplicates),
-      timeoutSeconds: Number(values.timeout),
-      verifySample: 20,
-    });
-    process.stdout.write(`${formatArchiveWorkersFigures(figures)}\n`);
-    const problems = archiveWorkersProblems(figures);
-    for (const p of problems) process.stdout.write(`  PROBLEM: ${p}\n`);
-    code = problems.length > 0 ? 1 : 0;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    code = 1;
-  }
-  process.exit(code);
-}
+await load.runAsScript(
+  import.meta.url,
+  { jobs: 200, workers: 5, duplicates: 10, timeout: 900 },
+  {
+    run: ({ timeout, ...counts }) =>
+      runArchiveWorkersLoad({ ...counts, timeoutSeconds: timeout, verifySample: 20 }),
+    format: formatArchiveWorkersFigures,
+    problems: archiveWorkersProblems,
+  },
+);

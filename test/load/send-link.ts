@@ -10,7 +10,6 @@
  * Exit 1 if any request failed or a link is missing or doubled.
  */
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import {
   dentryIdOf,
@@ -20,6 +19,7 @@ import {
   signedPost,
   startLocalStack,
 } from "../support/local-stack";
+import { runAsScript } from "./common";
 
 export interface SendLinkLoadOptions {
   /** Requests per second, all connections together. */
@@ -127,34 +127,19 @@ export function sendLinkProblems(f: SendLinkLoadFigures): string[] {
   return problems;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ""))) {
-  const { values } = parseArgs({
-    options: {
-      rate: { type: "string", default: "50" },
-      duration: { type: "string", default: "20" },
-      connections: { type: "string", default: "10" },
+let output = () => "";
+await runAsScript(
+  import.meta.url,
+  { rate: 50, duration: 20, connections: 10 },
+  {
+    async run(options) {
+      const stack = await startLocalStack();
+      output = () => `${stack.output().slice(-3000)}\n`;
+      process.stdout.write(`local stack up in ${stack.startSeconds.toFixed(1)} s (${stack.httpUrl})\n`);
+      return runSendLinkLoad(stack, options).finally(() => stack.stop());
     },
-  });
-  const stack = await startLocalStack();
-  let code = 0;
-  try {
-    process.stdout.write(`local stack up in ${stack.startSeconds.toFixed(1)} s (${stack.httpUrl})\n`);
-    const figures = await runSendLinkLoad(stack, {
-      rate: Number(values.rate),
-      duration: Number(values.duration),
-      connections: Number(values.connections),
-    });
-    process.stdout.write(`${formatSendLinkFigures(figures)}\n`);
-    const problems = sendLinkProblems(figures);
-    for (const p of problems) process.stdout.write(`  PROBLEM: ${p}\n`);
-    code = problems.length > 0 ? 1 : 0;
-  } catch (error) {
-    process.stderr.write(
-      `${error instanceof Error ? error.stack : String(error)}\n${stack.output().slice(-3000)}\n`,
-    );
-    code = 1;
-  } finally {
-    await stack.stop();
-  }
-  process.exit(code);
-}
+    format: formatSendLinkFigures,
+    problems: sendLinkProblems,
+    context: () => output(),
+  },
+);

@@ -1,14 +1,9 @@
 /** `npm run sandbox`: the standalone process prints its URL, serves, and exits cleanly on SIGTERM. */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { describe, expect, it } from "vitest";
+import { startScript } from "../support/run-process";
 
-function runMain(env: Record<string, string>) {
-  return spawn(process.execPath, ["--import", "tsx", "sandbox/main.ts"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
+const runMain = (env: Record<string, string>) =>
+  startScript("sandbox/main.ts", [], { env: { ...process.env, ...env } });
 
 describe("sandbox/main.ts", () => {
   it("prints one line with the URL, answers, and exits 0 on SIGTERM", async () => {
@@ -18,10 +13,11 @@ describe("sandbox/main.ts", () => {
       SANDBOX_CONVERSATION_ID: "cidOuTaLz7/D7zkkM/5PlrQQA==",
       SANDBOX_UNION_ID: "ZsGGk1JnRAiPDsm8WQiSYrAiEiE",
     });
-    const [line] = (await once(child.stdout, "data")) as [Buffer];
-    const url = /(http:\/\/\S+)/.exec(line.toString())?.[1];
+    await child.waitFor("\n", 30_000);
+    const [line = ""] = child.stdout().split("\n");
+    const url = /(http:\/\/\S+)/.exec(line)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(line.toString()).toContain("conversation cidOuTaLz7/D7zkkM/5PlrQQA==");
+    expect(line).toContain("conversation cidOuTaLz7/D7zkkM/5PlrQQA==");
     const state = (await (await fetch(`${url}/__sandbox/state`)).json()) as {
       faults: unknown[];
       options: Record<string, string>;
@@ -32,18 +28,13 @@ describe("sandbox/main.ts", () => {
       spaceId: "sandbox-space",
       conversationId: "cidOuTaLz7/D7zkkM/5PlrQQA==",
     });
-    child.kill("SIGTERM");
-    const [code] = await once(child, "exit");
-    expect(code).toBe(0);
+    child.child.kill("SIGTERM");
+    expect((await child.done).code).toBe(0);
   });
 
   it("exits 2 naming the variable when configuration is bad", async () => {
     const child = runMain({ SANDBOX_PORT: "0", SANDBOX_FAULTS: '[{"api":"getSpace","kind":"meltdown"}]' });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await child.done;
     expect(code).toBe(2);
     expect(stderr).toContain("SANDBOX_FAULTS");
   });

@@ -3,85 +3,54 @@
  * on stdout, --dry-run, sources from flags or ARCHIVE_SOURCES, Ctrl-C and --resume, exit codes, and the
  * local-stack defaults when no DingTalk credentials are set.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LOCAL_IDEMPOTENCY_TABLE, LOCAL_QUEUES } from "../../scripts/local-env";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
-import {
-  BUCKET,
-  drainJobs,
-  fileVersions,
-  jobsIn,
-  PREFIX,
-  QUEUES,
-  SAMPLE_FILES,
-  SAMPLE_PAGES,
-  SPACE,
-  startWorld,
-  type World,
-} from "./helpers";
-import { runBackfill, startBackfill, summaryOf } from "./run-backfill";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { onlyJsonLine, runBackfill, startBackfill } from "../support/run-process";
+import { resetWorld, useWorld } from "../support/use-world";
+import { fileVersions, PREFIX, QUEUES, SAMPLE, SPACE, startScheduleWorld } from "./helpers";
 
-let world: World;
-let dynamo: LocalDynamo;
+// With the local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
+const world = useWorld(async () => {
+  const started = await startScheduleWorld({}, { dynamo: LOCAL_IDEMPOTENCY_TABLE });
+  started.emulator.createQueue(LOCAL_QUEUES.archive);
+  return started;
+}, resetWorld);
+const dynamo = () => world.dynamo as LocalDynamo;
 
-beforeAll(async () => {
-  world = await startWorld();
-  world.emulator.createQueue(LOCAL_QUEUES.archive);
-  // The local stack's DynamoDB (dynalite): the monthly call budget and the runs' state.
-  dynamo = await startLocalDynamo(0, LOCAL_IDEMPOTENCY_TABLE);
-});
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-});
-beforeEach(() => {
-  world.emulator.reset();
-  world.sandbox.clearFaults();
-});
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
+/** The backfill's environment: this world, as the schedule function gets it. */
+const env = (extra: Record<string, string> = {}) =>
+  world.env({
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_S3: world.emulator.address,
-    AWS_ENDPOINT_URL_SQS: world.emulator.address,
-    DINGTALK_API_BASE: world.sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    ARCHIVE_BUCKET: BUCKET,
     ARCHIVE_PREFIX: PREFIX,
     ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
     ...extra,
-  };
-}
+  });
 
 describe("backfill CLI", () => {
   it("--dry-run lists what it would queue and queues nothing", async () => {
     world.sandbox.resetCalls();
     const outcome = await runBackfill(["--space-id", SPACE, "--dry-run"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
-    const summary = summaryOf(outcome);
-    expect(summary).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
-    expect(summary.jobs).toHaveLength(SAMPLE_FILES);
+    const summary = onlyJsonLine(outcome);
+    expect(summary).toMatchObject({ status: "complete", queued: SAMPLE.files, pages: SAMPLE.pages });
+    expect(summary.jobs).toHaveLength(SAMPLE.files);
     expect(summary.jobs).toContainEqual(
       expect.objectContaining({ path: "/docs/2026/q1/summary.docx", size: 1_048_577, spaceId: SPACE }),
     );
-    expect(jobsIn(world)).toEqual([]);
-    expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE_PAGES, getDentry: 0 });
+    expect(world.jobs()).toEqual([]);
+    expect(world.sandbox.calls()).toMatchObject({ listDentries: SAMPLE.pages, getDentry: 0 });
     // What a real run would spend: this listing + one download-info call per file; and what this one spent.
     expect(summary.estimate).toEqual({
-      listingCalls: SAMPLE_PAGES,
-      archiveCalls: SAMPLE_FILES,
+      listingCalls: SAMPLE.pages,
+      archiveCalls: SAMPLE.files,
       renames: 0,
-      totalCalls: SAMPLE_PAGES + SAMPLE_FILES,
+      totalCalls: SAMPLE.pages + SAMPLE.files,
     });
-    expect(summary.dingtalkCalls).toEqual({ total: SAMPLE_PAGES, listDentries: SAMPLE_PAGES });
+    expect(summary.dingtalkCalls).toEqual({ total: SAMPLE.pages, listDentries: SAMPLE.pages });
     expect(outcome.stderr).toContain(
-      `a real run would spend about ${SAMPLE_PAGES + SAMPLE_FILES} DingTalk call(s)`,
+      `a real run would spend about ${SAMPLE.pages + SAMPLE.files} DingTalk call(s)`,
     );
   });
 
@@ -89,8 +58,8 @@ describe("backfill CLI", () => {
     const docs = world.sandbox.dentryIdByPath("docs") as string;
     const outcome = await runBackfill(["--space-id", SPACE, "--parent-id", docs, "--no-recursive"], env());
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(summaryOf(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
-    expect(jobsIn(world)).toEqual([
+    expect(onlyJsonLine(outcome)).toMatchObject({ status: "complete", queued: 1, pages: 1 });
+    expect(world.jobs()).toEqual([
       expect.objectContaining({ dentryId: world.sandbox.dentryIdByPath("docs/guide.md"), version: 2 }),
     ]);
   });
@@ -102,7 +71,7 @@ describe("backfill CLI", () => {
       env({ ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE, parentId: many }]) }),
     );
     expect(good.code, good.stderr).toBe(0);
-    expect(summaryOf(good)).toMatchObject({ queued: 120 });
+    expect(onlyJsonLine(good)).toMatchObject({ queued: 120 });
 
     const bad = await runBackfill([], env({ ARCHIVE_SOURCES: '[{"spaceId": 7}]' }));
     expect(bad.code).toBe(1);
@@ -119,44 +88,33 @@ describe("backfill CLI", () => {
     running.child.kill("SIGINT");
     const stopped = await running.done;
     expect(stopped.code, stopped.stderr).toBe(130);
-    const first = summaryOf(stopped);
+    const first = onlyJsonLine(stopped);
     expect(first).toMatchObject({ status: "stopped", cursor: { kind: "archive-scan", invocation: 2 } });
-    expect(first.pages).toBeLessThan(SAMPLE_PAGES);
+    expect(first.pages).toBeLessThan(SAMPLE.pages);
     expect(stopped.stderr).toMatch(/--resume/);
 
     world.sandbox.clearFaults();
     const resumed = await runBackfill(["--resume", JSON.stringify(first.cursor)], env());
     expect(resumed.code, resumed.stderr).toBe(0);
-    const rest = summaryOf(resumed);
-    expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE_PAGES } });
-    const jobs = await drainJobs(world);
-    expect(jobs).toHaveLength(SAMPLE_FILES);
-    expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE_FILES);
+    const rest = onlyJsonLine(resumed);
+    expect(rest).toMatchObject({ status: "complete", runId: first.runId, totals: { pages: SAMPLE.pages } });
+    const jobs = await world.drainJobs();
+    expect(jobs).toHaveLength(SAMPLE.files);
+    expect(new Set(fileVersions(jobs)).size).toBe(SAMPLE.files);
   });
 
   it("uses the local stack's defaults when no DingTalk credentials are set", async () => {
-    const local = env({
-      SANDBOX_PORT: String(world.sandbox.port),
-      EMULATOR_PORT: String(world.emulator.port),
-      DYNAMODB_PORT: new URL(dynamo.endpoint).port,
-    });
-    for (const name of [
-      "DINGTALK_API_BASE",
-      "DINGTALK_APP_KEY",
-      "DINGTALK_APP_SECRET",
-      "DINGTALK_UNION_ID",
-      "AWS_ENDPOINT_URL_S3",
+    const local = world.asLocalStack(env(), [
       "AWS_ENDPOINT_URL_SQS",
+      "AWS_ENDPOINT_URL_DYNAMODB",
       "ARCHIVE_QUEUE_URL",
-    ]) {
-      delete local[name];
-    }
+    ]);
     const outcome = await runBackfill(
       ["--space-id", SPACE, "--parent-id", world.sandbox.dentryIdByPath("media") as string],
       local,
     );
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(summaryOf(outcome)).toMatchObject({ queued: 1 });
+    expect(onlyJsonLine(outcome)).toMatchObject({ queued: 1 });
     expect(world.emulator.inspectQueue(LOCAL_QUEUES.archive)?.messages.ready).toHaveLength(1);
   });
 
@@ -166,26 +124,26 @@ describe("backfill CLI", () => {
   }, async () => {
     const local = env({
       IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo().endpoint,
       DINGTALK_MONTHLY_CALL_BUDGET: "1000",
     });
     const first = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
-    expect(summaryOf(first)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(first)).toMatchObject({ status: "complete", pages: SAMPLE.pages });
     // A dry run queues nothing, so it is no run to continue from.
     const real = await runBackfill(["--space-id", SPACE], local);
-    expect(summaryOf(real)).toMatchObject({ status: "complete", pages: SAMPLE_PAGES });
+    expect(onlyJsonLine(real)).toMatchObject({ status: "complete", pages: SAMPLE.pages });
     world.sandbox.resetCalls();
     const next = await runBackfill(["--space-id", SPACE, "--dry-run"], local);
-    expect(summaryOf(next)).toMatchObject({
+    expect(onlyJsonLine(next)).toMatchObject({
       status: "complete",
       pages: 1,
       dingtalkCalls: { listAllDentries: 1 },
     });
     expect(world.sandbox.calls()).toMatchObject({ listAllDentries: 1, listDentries: 0 });
     const full = await runBackfill(["--space-id", SPACE, "--dry-run", "--full"], local);
-    expect(summaryOf(full)).toMatchObject({
-      pages: SAMPLE_PAGES,
-      dingtalkCalls: { listDentries: SAMPLE_PAGES },
+    expect(onlyJsonLine(full)).toMatchObject({
+      pages: SAMPLE.pages,
+      dingtalkCalls: { listDentries: SAMPLE.pages },
     });
   });
 

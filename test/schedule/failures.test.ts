@@ -5,39 +5,15 @@
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { listArchivedVersions } from "../../lib/schedule/archived";
 import { continueRun, retryDelaySeconds, startRun } from "../../lib/schedule/run";
 import { sendMessageBatches } from "../../lib/schedule/send-batch";
-import {
-  BUCKET,
-  countCalls,
-  cursorsIn,
-  drainCursors,
-  fileVersions,
-  jobsIn,
-  PREFIX,
-  QUEUES,
-  SAMPLE_FILES,
-  SAMPLE_PAGES,
-  SPACE,
-  startWorld,
-  type World,
-} from "./helpers";
+import { resetWorld, useWorld } from "../support/use-world";
+import { BUCKET, fileVersions, PREFIX, QUEUES, SAMPLE, SPACE, startScheduleWorld } from "./helpers";
 
-let world: World;
 const root = [{ spaceId: SPACE, parentId: "0", recursive: true }];
-
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(() => {
-  world.emulator.reset();
-  world.sandbox.clearFaults();
-});
+const world = useWorld(startScheduleWorld, resetWorld);
 
 /**
  * Make SQS fail the entries whose index `failing` picks on their first `times` sends: the entries are taken
@@ -94,7 +70,7 @@ describe("SendMessageBatch partial failures", () => {
       expect(result).toEqual({ sent: 23, failed: [] });
       // 10 + 10 + 3 entries, and a resend of the failed ones of each of the first two batches.
       expect(fault.calls).toEqual([10, 2, 10, 1, 3]);
-      const bodies = jobsIn(world) as unknown as Array<{ n: string }>;
+      const bodies = world.jobs() as unknown as Array<{ n: string }>;
       expect(bodies.map((b) => Number(b.n)).sort((a, b) => a - b)).toEqual(messages.map((_, i) => i));
     } finally {
       fault.remove();
@@ -113,7 +89,7 @@ describe("SendMessageBatch partial failures", () => {
     try {
       const summary = await startRun([{ spaceId: SPACE, parentId: docs, recursive: true }], world.deps());
       expect(summary).toMatchObject({ status: "complete", queued: 119, failed: 1 });
-      expect(jobsIn(world).map((j) => j.dentryId)).not.toContain(dentry);
+      expect(world.jobs().map((j) => j.dentryId)).not.toContain(dentry);
     } finally {
       persistent.remove();
     }
@@ -170,7 +146,7 @@ describe("DingTalk refusing a listing", () => {
   });
 
   it("a space that does not exist drops all its folders at once", async () => {
-    const { result, calls } = await countCalls(world, () =>
+    const { result, calls } = await world.countCalls(() =>
       startRun(
         [
           { spaceId: "no-such-space", parentId: "0", recursive: true },
@@ -193,7 +169,7 @@ describe("DingTalk refusing a listing", () => {
     });
     const state = world.emulator.inspectQueue(QUEUES.scan);
     expect(state?.messages.delayed).toHaveLength(1);
-    const [cursor] = await drainCursors(world);
+    const [cursor] = await world.drainCursors();
     expect(cursor).toMatchObject({
       attempts: 1,
       invocation: 2,
@@ -202,8 +178,8 @@ describe("DingTalk refusing a listing", () => {
 
     world.sandbox.clearFaults();
     const resumed = await continueRun(cursor as NonNullable<typeof cursor>, world.deps());
-    expect(resumed).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
-    expect(new Set(fileVersions(jobsIn(world))).size).toBe(SAMPLE_FILES);
+    expect(resumed).toMatchObject({ status: "complete", queued: SAMPLE.files, pages: SAMPLE.pages });
+    expect(new Set(fileVersions(world.jobs())).size).toBe(SAMPLE.files);
   });
 
   it("gives up after five attempts in a row", async () => {
@@ -212,12 +188,12 @@ describe("DingTalk refusing a listing", () => {
     const delays: number[] = [];
     while (summary.status === "retrying") {
       delays.push(summary.continuation?.delaySeconds ?? -1);
-      const [cursor] = await drainCursors(world);
+      const [cursor] = await world.drainCursors();
       summary = await continueRun(cursor as NonNullable<typeof cursor>, world.deps());
     }
     expect(delays).toEqual([60, 120, 240, 480]);
     expect(summary).toMatchObject({ status: "aborted", invocation: 5, error: { code: "system.busy" } });
-    expect(cursorsIn(world)).toEqual([]);
+    expect(world.cursors()).toEqual([]);
     expect(
       retryDelaySeconds({ scope: "retry", code: "IpBanned", message: "", retryAfterMs: 300_000 }, 1),
     ).toBe(300);
@@ -231,14 +207,14 @@ describe("DingTalk refusing a listing", () => {
       status: 403,
       code: "Forbidden.AccessDenied.ApiCountLimitForOrg",
     });
-    const { result, calls } = await countCalls(world, () => startRun(root, world.deps()));
+    const { result, calls } = await world.countCalls(() => startRun(root, world.deps()));
     expect(result).toMatchObject({
       status: "waiting",
       error: { code: "budgetExhausted", requestId: expect.any(String) },
     });
     expect(result.error?.message).toContain("ApiCountLimitForOrg");
     expect(calls.listDentries).toBe(1);
-    expect(cursorsIn(world)).toEqual([]);
+    expect(world.cursors()).toEqual([]);
   });
 
   it("the quota spent mid-run: the run keeps its cursor on the scan queue, delayed, not as a failed attempt", async () => {
@@ -277,7 +253,7 @@ describe("DingTalk refusing a listing", () => {
         totals: { pages: 2 },
         error: { code: "budgetExhausted" },
       });
-      const [cursor] = await drainCursors(world);
+      const [cursor] = await world.drainCursors();
       expect(cursor?.pending.length).toBeGreaterThan(0);
       expect(cursor?.attempts).toBeUndefined();
       // Until the month turns, at most SQS's 15 minutes at a time.
@@ -286,7 +262,7 @@ describe("DingTalk refusing a listing", () => {
       // The month turned: the run goes on from where it was and completes.
       const done = await continueRun(cursor as NonNullable<typeof cursor>, world.deps());
       expect(done).toMatchObject({ status: "complete" });
-      expect(done.totals.pages).toBe(SAMPLE_PAGES);
+      expect(done.totals.pages).toBe(SAMPLE.pages);
     } finally {
       world.sqs.middlewareStack.remove("quota-delays");
     }
@@ -296,14 +272,14 @@ describe("DingTalk refusing a listing", () => {
     const many = world.sandbox.dentryIdByPath("many") as string;
     const source = [{ spaceId: SPACE, parentId: many, recursive: true }];
     await startRun(source, world.deps({ shouldStop: () => true }));
-    const [cursor] = await drainCursors(world);
+    const [cursor] = await world.drainCursors();
     const stale = { ...(cursor as NonNullable<typeof cursor>) };
     stale.pending = stale.pending.map((t) => ({ ...t, nextToken: "c3RhbGU" }));
-    const { result, calls } = await countCalls(world, () => continueRun(stale, world.deps()));
+    const { result, calls } = await world.countCalls(() => continueRun(stale, world.deps()));
     expect(result).toMatchObject({ status: "complete", failed: 0 });
     // The refused call, then the folder's three pages.
     expect(calls.listDentries).toBe(4);
-    expect(new Set(fileVersions(jobsIn(world))).size).toBe(120);
+    expect(new Set(fileVersions(world.jobs())).size).toBe(120);
   });
 });
 

@@ -6,73 +6,40 @@
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import type { RunSummary } from "../../lib/schedule/run";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "../support/lambda";
-import {
-  BUCKET,
-  drainCursors,
-  drainJobs,
-  jobsIn,
-  markArchived,
-  PREFIX,
-  QUEUES,
-  SAMPLE_FILES,
-  SAMPLE_PAGES,
-  SPACE,
-  startWorld,
-  type World,
-} from "./helpers";
+import { useWorld } from "../support/use-world";
+import { BUCKET, PREFIX, QUEUES, SAMPLE, SPACE, startScheduleWorld } from "./helpers";
 
-let world: World;
-let dynamo: LocalDynamo;
 let schedule: Handler;
 let archive: Handler;
 const deadLetters = "archive-jobs-dlq";
 
+const world = useWorld(
+  () => startScheduleWorld({}, { dynamo: "idempotency" }),
+  (w) => w.sandbox.clearFaults(),
+);
+
 beforeAll(async () => {
-  world = await startWorld();
   world.emulator.createQueue(deadLetters);
-  dynamo = await startLocalDynamo(0, "idempotency");
-  const host = world.sandbox.fileHost;
-  Object.assign(process.env, {
-    DINGTALK_API_BASE: world.sandbox.url,
-    DINGTALK_APP_KEY: "sandbox",
-    DINGTALK_APP_SECRET: "sandbox-secret",
-    DINGTALK_UNION_ID: "sandbox-union",
-    ARCHIVE_BUCKET: BUCKET,
-    ARCHIVE_PREFIX: PREFIX,
-    ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
-    ARCHIVE_SCAN_QUEUE_URL: world.queueUrl(QUEUES.scan),
-    ARCHIVE_SCAN_STOP_MARGIN_SECONDS: "5",
-    ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE }]),
-    // The archive function's own settings.
-    WEBHOOK_SECRET_ARCHIVE: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
-    IDEMPOTENCY_TABLE: "idempotency",
-    ARCHIVE_DLQ_URL: world.queueUrl(deadLetters),
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    AWS_ENDPOINT_URL_S3: world.emulator.address,
-    AWS_ENDPOINT_URL_SQS: world.emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
+  Object.assign(
+    process.env,
+    world.env({
+      ARCHIVE_PREFIX: PREFIX,
+      ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
+      ARCHIVE_SCAN_QUEUE_URL: world.queueUrl(QUEUES.scan),
+      ARCHIVE_SCAN_STOP_MARGIN_SECONDS: "5",
+      ARCHIVE_SOURCES: JSON.stringify([{ spaceId: SPACE }]),
+      // The archive function's own settings.
+      WEBHOOK_SECRET_ARCHIVE: `whsec_${Buffer.from("schedule-test").toString("base64")}`,
+      IDEMPOTENCY_TABLE: "idempotency",
+      ARCHIVE_DLQ_URL: world.queueUrl(deadLetters),
+    }),
+  );
   schedule = (await import("../../functions/archive-schedule/handler")).handler as Handler;
   archive = (await import("../../functions/archive/handler")).handler as Handler;
-});
-
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-});
-
-beforeEach(() => {
-  world.sandbox.clearFaults();
 });
 
 /**
@@ -129,39 +96,39 @@ describe("archive-schedule with the archive function", () => {
   it("archives the whole space incrementally: every file once, then nothing, then only the changed file", async () => {
     world.sandbox.resetCalls();
     const first = await invokeSchedule(scheduledEvent());
-    expect(first.result).toMatchObject({ status: "complete", queued: SAMPLE_FILES, pages: SAMPLE_PAGES });
+    expect(first.result).toMatchObject({ status: "complete", queued: SAMPLE.files, pages: SAMPLE.pages });
     expect(world.sandbox.calls()).toMatchObject({
-      listDentries: SAMPLE_PAGES,
+      listDentries: SAMPLE.pages,
       getDentry: 0,
       downloadInfo: 0,
     });
     const metrics = first.emf[0] as Record<string, unknown>;
     expect(metrics).toMatchObject({
-      ScanListed: SAMPLE_FILES + 7,
-      ScanQueued: SAMPLE_FILES,
+      ScanListed: SAMPLE.files + 7,
+      ScanQueued: SAMPLE.files,
       ScanSkipped: 0,
       ScanFailed: 0,
-      ScanListCalls: SAMPLE_PAGES,
+      ScanListCalls: SAMPLE.pages,
       ScanQueuedBytes: first.result.bytes,
       ScanRunsCompleted: 1,
       service: expect.any(String),
     });
     expect(JSON.stringify(metrics._aws)).toContain('"Namespace":"DingTalkFileBridge"');
     // One DingTalkCalls metric per metered call, by API and function.
-    expect(first.calls).toHaveLength(SAMPLE_PAGES);
+    expect(first.calls).toHaveLength(SAMPLE.pages);
     expect(first.calls[0]).toMatchObject({
       DingTalkCalls: 1,
       api: "listDentries",
       function: "archive-schedule",
     });
 
-    const jobs = await drainJobs(world);
-    expect(jobs).toHaveLength(SAMPLE_FILES);
+    const jobs = await world.drainJobs();
+    expect(jobs).toHaveLength(SAMPLE.files);
     // The 64 MiB file is only put where the worker would put it: on a busy shared 2-core machine its real
     // transfer takes minutes, and the transfer engine's own tests cover big files.
     const big = world.sandbox.dentryIdByPath("media/big-64MiB.bin");
     await runArchiveWorker(jobs.filter((j) => j.dentryId !== big));
-    await markArchived(world, jobs.find((j) => j.dentryId === big) as ArchiveJob, "big-64MiB.bin");
+    await world.markArchived(jobs.find((j) => j.dentryId === big) as ArchiveJob, "big-64MiB.bin");
     const pdf = world.sandbox.dentryIdByPath("报告 2026.pdf");
     const head = await world.s3.send(
       new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${SPACE}/${pdf}/v1/报告 2026.pdf` }),
@@ -179,7 +146,7 @@ describe("archive-schedule with the archive function", () => {
       getDentry: 0,
       downloadInfo: 0,
     });
-    expect(jobsIn(world)).toEqual([]);
+    expect(world.jobs()).toEqual([]);
 
     const changed = world.sandbox.putGeneratedFile({
       name: "notes.md",
@@ -195,7 +162,7 @@ describe("archive-schedule with the archive function", () => {
       getDentry: 0,
       downloadInfo: 0,
     });
-    const [job] = await drainJobs(world);
+    const [job] = await world.drainJobs();
     expect(job).toMatchObject({ spaceId: SPACE, dentryId: changed, version: 2 });
     await runArchiveWorker([job as ArchiveJob]);
     const v2 = await world.s3.send(
@@ -216,7 +183,7 @@ describe("archive-schedule with the archive function", () => {
     let invocations = 1;
     let last: Record<string, unknown> | undefined;
     // The SQS path answers with a batch response: follow the run through the scan queue and the metrics.
-    for (let cursors = await drainCursors(world); cursors.length > 0; cursors = await drainCursors(world)) {
+    for (let cursors = await world.drainCursors(); cursors.length > 0; cursors = await world.drainCursors()) {
       expect(cursors).toHaveLength(1);
       expect(cursors[0]).toMatchObject({ runId: result.runId, invocation: invocations + 1 });
       const answer = await invokeSchedule<SQSBatchResponse>(
@@ -232,11 +199,11 @@ describe("archive-schedule with the archive function", () => {
     // docs, docs/2026, docs/2026/q1, docs/archive: four folders, one page each, four invocations.
     expect(invocations).toBe(4);
     expect(world.sandbox.calls().listDentries).toBe(4);
-    expect(jobsIn(world).map((j) => j.dentryId)).toEqual([world.sandbox.dentryIdByPath("docs/2026/new.txt")]);
+    expect(world.jobs().map((j) => j.dentryId)).toEqual([world.sandbox.dentryIdByPath("docs/2026/new.txt")]);
   });
 
   it("takes its sources from a direct invoke (a schedule's constant input) and refuses bad ones by name", async () => {
-    await drainJobs(world);
+    await world.drainJobs();
     const q1 = world.sandbox.dentryIdByPath("docs/2026/q1") as string;
     const direct = sampleEvent<{ sources: Array<Record<string, unknown>> }>("archive-schedule.direct.json");
     const { result } = await invokeSchedule({ sources: [{ ...direct.sources[0], parentId: q1 }] });

@@ -13,21 +13,20 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ArchiveDeps, archiveFile } from "../../lib/archive";
 import type { ArchiveJob } from "../../lib/archive-worker/archive-job";
 import { type RunDeps, startRun } from "../../lib/schedule/run";
 import { dynamoScheduleState } from "../../lib/schedule/state";
 import { fileCheckpointStore } from "../../lib/transfer";
-import { type LocalDynamo, startLocalDynamo } from "../../scripts/local-services";
-import { BUCKET, countCalls, drainJobs, PREFIX, SPACE, startWorld, type World } from "./helpers";
+import type { LocalDynamo } from "../../scripts/local-services";
+import { useWorld } from "../support/use-world";
+import { BUCKET, PREFIX, SPACE, startScheduleWorld } from "./helpers";
 
 const FILES = Number(process.env.QUOTA_TEST_FILES ?? 150);
 const PER_FOLDER = 40;
 const HOUR = 3600_000;
 
-let world: World;
-let dynamo: LocalDynamo;
 let checkpointDir: string;
 let emptyDir: string;
 let clock = Date.UTC(2026, 5, 1, 2, 0);
@@ -35,35 +34,44 @@ let clock = Date.UTC(2026, 5, 1, 2, 0);
 const fileName = (i: number) => `file-${String(i).padStart(5, "0")}.txt`;
 const folderOf = (i: number) => `quota/batch-${String(Math.floor(i / PER_FOLDER)).padStart(3, "0")}`;
 
-beforeAll(async () => {
-  // An empty SANDBOX_DIR: the space holds only the generated files below (no sample tree).
-  emptyDir = await mkdtemp(join(tmpdir(), "quota-space-"));
-  world = await startWorld({
-    dir: emptyDir,
-    now: () => clock,
-    // The test moves the sandbox's clock by hours and days: a token expiring on it would cost a refused call.
-    tokenTtlSeconds: 365 * 24 * 3600,
-    generatedFiles: Array.from({ length: FILES }, (_, i) => ({
-      name: fileName(i),
-      size: 64 + (i % 50),
-      parentPath: folderOf(i),
-    })),
-  });
-  dynamo = await startLocalDynamo(0, "quota-state");
-  checkpointDir = await mkdtemp(join(tmpdir(), "quota-test-"));
-}, 120_000);
-afterAll(async () => {
-  await world?.close();
-  await dynamo?.stop();
-  if (checkpointDir) await rm(checkpointDir, { recursive: true, force: true });
-  if (emptyDir) await rm(emptyDir, { recursive: true, force: true });
-});
+// An empty SANDBOX_DIR: the space holds only the generated files below (no sample tree); removed after the world.
+const world = useWorld(
+  async () => {
+    emptyDir = await mkdtemp(join(tmpdir(), "quota-space-"));
+    const started = await startScheduleWorld(
+      {
+        dir: emptyDir,
+        now: () => clock,
+        // The test moves the sandbox's clock by hours and days: a token expiring on it would cost a refused call.
+        tokenTtlSeconds: 365 * 24 * 3600,
+        generatedFiles: Array.from({ length: FILES }, (_, i) => ({
+          name: fileName(i),
+          size: 64 + (i % 50),
+          parentPath: folderOf(i),
+        })),
+      },
+      { dynamo: "quota-state" },
+    );
+    checkpointDir = await mkdtemp(join(tmpdir(), "quota-test-"));
+    return {
+      ...started,
+      async stop() {
+        await started.stop();
+        await rm(checkpointDir, { recursive: true, force: true });
+        await rm(emptyDir, { recursive: true, force: true });
+      },
+    };
+  },
+  undefined,
+  120_000,
+);
+const dynamo = () => world.dynamo as LocalDynamo;
 
 const root = [{ spaceId: SPACE, parentId: "0", recursive: true }];
 
 function runDeps(overrides: Partial<RunDeps> = {}): RunDeps {
   return world.deps({
-    state: dynamoScheduleState(dynamo.client, "quota-state"),
+    state: dynamoScheduleState(dynamo().client, "quota-state"),
     now: () => clock,
     ...overrides,
   });
@@ -107,15 +115,15 @@ const metered = (calls: Record<string, number>) =>
 describe("spending DingTalk's monthly quota like money", () => {
   it("backfill + worker: listing calls + at most 1.0 metered call per archived file", async () => {
     clock += HOUR; // the files exist a while before the backfill, as they would
-    const backfill = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const backfill = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     const files = backfill.result.queued;
     expect(files).toBe(FILES);
     expect(jobs).toHaveLength(files);
     const listingCalls = metered(backfill.calls);
     expect(backfill.calls.getDentry + backfill.calls.downloadInfo).toBe(0);
 
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.result.every((r) => r.status === "archived")).toBe(true);
     expect(worker.calls.getDentry).toBe(0);
     expect(worker.calls.downloadInfo).toBe(files);
@@ -128,7 +136,7 @@ describe("spending DingTalk's monthly quota like money", () => {
 
   it("the next run over the unchanged space: at most 2 listing calls, nothing queued", async () => {
     clock += HOUR;
-    const next = await countCalls(world, () => startRun(root, runDeps()));
+    const next = await world.countCalls(() => startRun(root, runDeps()));
     expect(next.result).toMatchObject({ status: "complete", queued: 0 });
     expect(metered(next.calls)).toBeLessThanOrEqual(2);
     expect(next.calls.listDentries).toBe(0);
@@ -142,13 +150,13 @@ describe("spending DingTalk's monthly quota like money", () => {
     );
     const added = world.sandbox.putGeneratedFile({ name: "new.txt", size: 5, parentPath: "quota/fresh" });
     clock += 60_000;
-    const run = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const run = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     expect(jobs.map((j) => `${j.dentryId}@${j.version}`).sort()).toEqual(
       [...changed.map((id) => `${id}@2`), `${added}@1`].sort(),
     );
     expect(metered(run.calls)).toBe(1 + Math.floor(4 / 50));
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.calls.downloadInfo).toBe(4);
     expect(worker.calls.getDentry).toBe(0);
     console.info(
@@ -163,11 +171,11 @@ describe("spending DingTalk's monthly quota like money", () => {
       return world.sandbox.moveDentry(from, `${folderOf(i)}/renamed-${i}.txt`);
     });
     clock += 60_000;
-    const run = await countCalls(world, () => startRun(root, runDeps()));
-    const jobs = await drainJobs(world);
+    const run = await world.countCalls(() => startRun(root, runDeps()));
+    const jobs = await world.drainJobs();
     expect(jobs.map((j) => j.dentryId).sort()).toEqual([...renamed].sort());
     expect(metered(run.calls)).toBe(1);
-    const worker = await countCalls(world, () => archiveAll(jobs));
+    const worker = await world.countCalls(() => archiveAll(jobs));
     expect(worker.result.map((r) => r.key.split("/").at(-1)).sort()).toEqual([
       "renamed-5.txt",
       "renamed-6.txt",
@@ -185,19 +193,19 @@ describe("spending DingTalk's monthly quota like money", () => {
     world.sandbox.putGeneratedFile({ name: fileName(8), size: 1234, parentPath: folderOf(8) });
     world.sandbox.moveDentry(`${folderOf(9)}/${fileName(9)}`, `${folderOf(9)}/moved-9.txt`);
     clock += 60_000;
-    const dry = await countCalls(world, () => startRun(root, runDeps({ dryRun: true })));
+    const dry = await world.countCalls(() => startRun(root, runDeps({ dryRun: true })));
     expect(dry.result.estimate).toEqual({ listingCalls: 1, archiveCalls: 1, renames: 1, totalCalls: 2 });
-    expect(await drainJobs(world)).toEqual([]);
+    expect(await world.drainJobs()).toEqual([]);
   });
 
   it("lists in full again once the reconciliation period has passed", async () => {
     clock += 8 * 24 * HOUR;
-    const full = await countCalls(world, () => startRun(root, runDeps()));
+    const full = await world.countCalls(() => startRun(root, runDeps()));
     expect(full.calls.listAllDentries).toBe(0);
     expect(full.calls.listDentries).toBeGreaterThan(FILES / PER_FOLDER);
     // What the dry run only estimated: the changed file and the renamed one.
     expect(full.result.queued).toBe(2);
-    await drainJobs(world);
+    await world.drainJobs();
     console.info(`quota: reconciliation (full) run: ${metered(full.calls)} listing calls`);
   });
 });

@@ -5,8 +5,8 @@
  * The endpoints are read from serverless.yml, so a new route without a test here fails this file.
  */
 import { readFileSync } from "node:fs";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Handler } from "aws-lambda";
+import { describe, expect, it } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush } from "../../sandbox/push";
 import {
@@ -14,11 +14,10 @@ import {
   errorOf,
   type FunctionName,
   httpEvent,
-  invoke,
-  loadHandler,
+  invokeHttp,
   QUEUES,
-  type Stack,
-  startStack,
+  useHandler,
+  useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 
@@ -33,17 +32,10 @@ const ENDPOINTS: Record<string, HttpFunction> = {
   "/webhooks/dingtalk-events": "dingtalk-events",
 };
 
-let stack: Stack;
-const handlers = {} as Record<HttpFunction, Handler>;
-
-beforeAll(async () => {
-  stack = await startStack();
-  for (const name of Object.values(ENDPOINTS)) handlers[name] = await loadHandler(name);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack();
+const handlers = Object.fromEntries(
+  Object.values(ENDPOINTS).map((name) => [name, useHandler(name)]),
+) as Record<HttpFunction, Handler>;
 
 /** Every httpApi path in serverless.yml. */
 function httpRoutes(): string[] {
@@ -69,7 +61,7 @@ async function send(name: HttpFunction, body: string, options: { base64?: boolea
       queryStringParameters: name === "dingtalk-events" ? pushQuery() : undefined,
     },
   );
-  return invoke<APIGatewayProxyStructuredResultV2>(handlers[name], event);
+  return invokeHttp(handlers[name], event);
 }
 
 /** A JSON body of exactly `bytes` UTF-8 bytes, made of `char` (1 or 3 bytes) inside a string. */

@@ -22,10 +22,9 @@ import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Handler, SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { archiveKey } from "../../lib/archive";
-import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../support/handler-stack";
+import { BUCKET, invoke, PREFIX, QUEUES, sqsEvent, useStack } from "../support/handler-stack";
 import { type RewritingProxy, startRewritingProxy } from "./rewriting-proxy";
 
-let stack: Stack;
 let handler: Handler;
 let s3: S3Client;
 let proxy: RewritingProxy;
@@ -59,10 +58,10 @@ canary = createServer((req, res) => {
 });
 canaryHost = await listen(canary);
 
+const stack = useStack({
+  sandbox: { generatedFiles: [{ name: "target.bin", size: 6 * 1024 * 1024 + 3, seed: "hosts" }] },
+});
 beforeAll(async () => {
-  stack = await startStack({
-    sandbox: { generatedFiles: [{ name: "target.bin", size: 6 * 1024 * 1024 + 3, seed: "hosts" }] },
-  });
   sandboxHost = new URL(stack.sandbox.url).host;
   proxy = await startRewritingProxy(sandboxHost);
   proxyHost = proxy.host;
@@ -79,7 +78,6 @@ beforeAll(async () => {
 afterAll(async () => {
   diagnostics_channel.unsubscribe("undici:request:create", onRequest);
   s3?.destroy();
-  await stack?.stop();
   await proxy?.close();
   canary.closeAllConnections();
   await new Promise((resolve) => canary.close(resolve));

@@ -3,34 +3,25 @@
  * for one endpoint is refused at the other by its signature — before any schema looks at it, so this holds
  * even for a body both schemas would accept — and a holder of one secret cannot use the other endpoint.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/signatures/verify";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   errorOf,
-  httpEvent,
   invoke,
-  loadHandler,
   QUEUES,
-  type Stack,
-  startStack,
+  signedEvent,
+  useHandler,
+  useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 
-let stack: Stack;
-const handlers = {} as Record<"send-link" | "archive", Handler>;
 let fileId: string;
 
+const stack = useStack();
+// POST /webhooks/archive is served by the archive-intake function.
+const handlers = { "send-link": useHandler("send-link"), archive: useHandler("archive-intake") };
 beforeAll(async () => {
-  stack = await startStack();
-  handlers["send-link"] = await loadHandler("send-link");
-  // POST /webhooks/archive is served by the archive-intake function.
-  handlers.archive = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const bodies = () => ({
@@ -43,9 +34,12 @@ const bodies = () => ({
 });
 
 async function post(route: "send-link" | "archive", body: string, signedFor: "send-link" | "archive") {
-  const headers = signWebhook(WEBHOOK_SECRETS[signedFor], `msg_cross_${Math.random()}`, body);
   const fn = route === "archive" ? "archive-intake" : route;
-  return invoke<APIGatewayProxyStructuredResultV2>(handlers[route], httpEvent(fn, body, headers));
+  const event = signedEvent(fn, body, {
+    id: `msg_cross_${Math.random()}`,
+    secret: WEBHOOK_SECRETS[signedFor],
+  });
+  return invoke<APIGatewayProxyStructuredResultV2>(handlers[route], event);
 }
 
 describe("per-endpoint webhook secrets", () => {

@@ -1,20 +1,9 @@
-/**
- * IAM in the packaged template, scoped to the bucket's prefix, the project's queues, the idempotency table
- * and the named secrets, per function. The dev stage's reviewed settings (stages/dev.yml) set the prefix
- * `dingtalk/`; the secrets are the stage's SSM parameters (/dingtalk-file-bridge/dev/...). This file checks
- * the shape of each statement: the object ARNs end in the prefix, each role's queues, parameters and log
- * group are exactly its own, no role can touch IAM/KMS/STS/Lambda, and every resource policy names its
- * source. test/security/recorded-calls.test.ts checks the calls the code really makes against the same
- * statements.
- */
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serverlessPackage } from "../support/run-process";
 
-const run = promisify(execFile);
 const PREFIX = "dingtalk/";
 const SECRETS = "/dingtalk-file-bridge/dev";
 
@@ -34,20 +23,7 @@ let resources: Record<string, Resource>;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "sls-iam-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    SLS_TELEMETRY_DISABLED: "1",
-    SLS_NOTIFICATIONS_MODE: "off",
-    ESBUILD_WORK_FOLDER: ".esbuild-iam-test",
-  };
-  for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
-  await run(process.execPath, ["node_modules/serverless/bin/serverless.js", "package", "--package", outDir], {
-    env,
-    timeout: 180_000,
-  });
-  const template = JSON.parse(
-    await readFile(join(outDir, "cloudformation-template-update-stack.json"), "utf8"),
-  );
+  const template = await serverlessPackage(outDir, { workFolder: ".esbuild-iam-test" });
   resources = template.Resources;
 }, 200_000);
 

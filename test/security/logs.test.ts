@@ -15,17 +15,16 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Handler, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush, storageEvent } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import {
   EVENT_KEYS,
-  httpEvent,
+  type httpEvent,
   invoke,
   loadHandler,
-  type Stack,
+  signedEvent,
   sqsEvent,
-  startStack,
+  useStack,
   WEBHOOK_SECRETS,
 } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
@@ -34,7 +33,6 @@ import { type CapturedOutput, captureOutput } from "../support/log-capture";
 const APP_SECRET = "app-secret-3c9e1f0a7b5d";
 const MiB = 1024 * 1024;
 
-let stack: Stack;
 let handlers: Record<"send-link" | "archive-intake" | "archive" | "dingtalk-events", Handler>;
 let output: CapturedOutput;
 const tokens = new Set<string>();
@@ -94,20 +92,21 @@ const signed = (
   at?: Date,
 ) => {
   const text = JSON.stringify(body);
-  return httpEvent(route, text, {
-    "content-type": "application/json",
-    ...signWebhook(WEBHOOK_SECRETS[route], id, text, at),
+  return signedEvent(route, text, {
+    id,
+    ...(at ? { at } : {}),
+    headers: { "content-type": "application/json" },
   });
 };
 
+const stack = useStack({
+  sandbox: {
+    appSecret: APP_SECRET,
+    generatedFiles: [{ name: "big.bin", size: 12 * MiB + 5, seed: "logs-big" }],
+  },
+  env: { POWERTOOLS_LOG_LEVEL: "DEBUG" },
+});
 beforeAll(async () => {
-  stack = await startStack({
-    sandbox: {
-      appSecret: APP_SECRET,
-      generatedFiles: [{ name: "big.bin", size: 12 * MiB + 5, seed: "logs-big" }],
-    },
-    env: { POWERTOOLS_LOG_LEVEL: "DEBUG" },
-  });
   output = captureOutput();
   handlers = {
     "send-link": await loadHandler("send-link"),
@@ -119,7 +118,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   output?.restore();
-  await stack?.stop();
 });
 
 describe("the main flows, logged at DEBUG", () => {
@@ -146,7 +144,7 @@ describe("the main flows, logged at DEBUG", () => {
     const forged = signed("send-link", request);
     forged.headers["webhook-signature"] = `v1,${Buffer.alloc(32, 7).toString("base64")}`;
     expect((await http("send-link", forged)).statusCode).toBe(401);
-    const notJson = httpEvent("send-link", "{", signWebhook(WEBHOOK_SECRETS["send-link"], "msg_bad", "{"));
+    const notJson = signedEvent("send-link", "{", { id: "msg_bad" });
     expect((await http("send-link", notJson)).statusCode).toBe(400);
     expect((await http("send-link", signed("send-link", { ...request, extra: 1 }))).statusCode).toBe(400);
     expect(

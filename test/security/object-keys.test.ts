@@ -13,17 +13,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readMetadataValue, S3_MAX_KEY_BYTES } from "../../lib/archive";
 import { wellFormed } from "../../lib/archive/key";
 import { FUZZ_SEED, hostileName } from "../fuzz/arbitraries";
-import { BUCKET, invoke, PREFIX, QUEUES, type Stack, sqsEvent, startStack } from "../support/handler-stack";
+import { BUCKET, invoke, PREFIX, QUEUES, sqsEvent, useStack } from "../support/handler-stack";
 import { type RewritingProxy, startRewritingProxy } from "./rewriting-proxy";
 
-let stack: Stack;
 let proxy: RewritingProxy;
 let handler: Handler;
 let s3: S3Client;
 let fileId: string;
 
+const stack = useStack({ sandbox: { generatedFiles: [{ name: "plain.txt", size: 321, seed: "keys" }] } });
 beforeAll(async () => {
-  stack = await startStack({ sandbox: { generatedFiles: [{ name: "plain.txt", size: 321, seed: "keys" }] } });
   const sandboxHost = new URL(stack.sandbox.url).host;
   proxy = await startRewritingProxy(sandboxHost);
   process.env.DINGTALK_API_BASE = proxy.url;
@@ -36,7 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   await proxy?.close();
-  await stack?.stop();
 });
 
 const CONTROL_OR_BIDI = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u;

@@ -1,35 +1,22 @@
-/**
- * Least privilege, proven on the calls the code really makes. Each function runs with the environment the
- * packaged CloudFormation template gives it (names mapped onto local servers: the DingTalk sandbox, fauxqs
- * for S3 and SQS, dynalite, a local SSM endpoint holding the stage's SecureStrings) through its main paths
- * and failure paths; an SDK middleware records every AWS call. Then, with the function's role from the same
- * template, evaluated as IAM does (test/support/iam-policy.ts):
- * - every recorded call is allowed;
- * - every statement of the role is needed: without it some recorded call is denied;
- * - what the function must never do is denied: another bucket or prefix, DeleteBucket, PutBucketPolicy,
- *   other SSM parameters (another endpoint's secret, another stage's), other queues, other tables.
- */
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { clearCaches } from "@aws-lambda-powertools/parameters";
-import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Handler } from "aws-lambda";
 import type { FauxqsServer } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook } from "../../lib/signatures/verify";
 import { buildPush, type PushOptions, storageEvent } from "../../sandbox/push";
-import { type Sandbox, startSandbox } from "../../sandbox/server";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import type { Sandbox } from "../../sandbox/server";
+import type { LocalDynamo } from "../../scripts/local-services";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import { ACCOUNT, iamRequestsOf, REGION, type RecordedCall, recordAwsCalls } from "../support/aws-calls";
 import { evaluate, type PolicyStatement, type Request } from "../support/iam-policy";
 import { lambdaContext, sampleEvent } from "../support/lambda";
+import { serverlessPackage } from "../support/run-process";
 import { type SsmServer, startSsmServer } from "../support/ssm-server";
+import { startWorld, type World } from "../support/world";
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const STAGE = "dev";
 const SECRETS = `/dingtalk-file-bridge/${STAGE}`;
@@ -50,6 +37,7 @@ const EVENT_KEYS = { token: "recorded-event-token", aesKey: "rec0Encoding0AES0Ke
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
+let world: World;
 let sandbox: Sandbox;
 let emulator: FauxqsServer;
 let dynamo: LocalDynamo;
@@ -201,37 +189,20 @@ const sqsEvent = (body: unknown) => {
 beforeAll(async () => {
   const outDir = await mkdtemp(join(tmpdir(), "sls-recorded-"));
   try {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: "1",
-      SLS_NOTIFICATIONS_MODE: "off",
-      ESBUILD_WORK_FOLDER: ".esbuild-recorded-calls-test",
-    };
-    for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
-    await run(
-      process.execPath,
-      ["node_modules/serverless/bin/serverless.js", "package", "--stage", STAGE, "--package", outDir],
-      { env, timeout: 180_000 },
-    );
-    resources = JSON.parse(
-      await readFile(join(outDir, "cloudformation-template-update-stack.json"), "utf8"),
+    resources = (
+      await serverlessPackage(outDir, { workFolder: ".esbuild-recorded-calls-test", stage: STAGE })
     ).Resources;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
-  sandbox = await startSandbox({
-    port: 0,
-    generatedFiles: [{ name: "big.bin", size: 11 * MiB, seed: "recorded-big" }],
+  world = await startWorld({
+    sandbox: { generatedFiles: [{ name: "big.bin", size: 11 * MiB, seed: "recorded-big" }] },
+    bucket: BUCKET,
+    queues: Object.values(QUEUE_NAMES),
+    dynamo: TABLE,
   });
-  emulator = await startLocalEmulator(0, { buckets: [BUCKET] });
-  const sqs = new SQSClient({
-    endpoint: emulator.address,
-    region: REGION,
-    credentials: { accessKeyId: "t", secretAccessKey: "t" },
-  });
-  for (const name of Object.values(QUEUE_NAMES)) await sqs.send(new CreateQueueCommand({ QueueName: name }));
-  sqs.destroy();
-  dynamo = await startLocalDynamo(0, TABLE);
+  ({ sandbox, emulator } = world);
+  dynamo = world.dynamo as LocalDynamo;
   ssm = await startSsmServer({
     [`${SECRETS}/dingtalk-app-secret`]: sandbox.options.appSecret,
     [`${SECRETS}/webhook-secret-send-link`]: SEND_LINK_SECRET,
@@ -246,9 +217,7 @@ afterAll(async () => {
   recorder?.stop();
   for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
   Object.assign(process.env, savedEnv);
-  await sandbox?.close();
-  await emulator?.stop();
-  await dynamo?.stop();
+  await world?.stop();
   await ssm?.close();
 });
 

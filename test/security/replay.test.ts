@@ -6,41 +6,30 @@
  * - the same webhook-id with another body is refused (422), causing nothing;
  * - a DingTalk push replayed (as is, or re-encrypted by DingTalk's retry with the same eventId) queues one job.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/signatures/verify";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildPush, storageEvent } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
 import { runs } from "../fuzz/arbitraries";
 import {
   EVENT_KEYS,
   errorOf,
-  httpEvent,
-  invoke,
-  loadHandler,
+  invokeHttp,
   QUEUES,
-  type Stack,
-  startStack,
-  WEBHOOK_SECRETS,
+  signedEvent,
+  useHandler,
+  useStack,
 } from "../support/handler-stack";
 
-let stack: Stack;
-let sendLink: Handler;
-let archive: Handler;
-let events: Handler;
 let fileId: string;
 
+const stack = useStack();
+const sendLink = useHandler("send-link");
+const archive = useHandler("archive-intake");
+const events = useHandler("dingtalk-events");
 beforeAll(async () => {
-  stack = await startStack();
-  sendLink = await loadHandler("send-link");
-  archive = await loadHandler("archive-intake");
-  events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("README.txt") as string;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 beforeEach(() => stack.emulator.reset());
@@ -51,7 +40,7 @@ const linkBody = () =>
   JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId, openConversationId: "cid-sandbox" });
 const archiveBody = () => JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId });
 const links = () => stack.sandbox.sentLinks().length;
-const http = (handler: Handler, event: unknown) => invoke<APIGatewayProxyStructuredResultV2>(handler, event);
+const http = invokeHttp;
 
 describe("stale timestamps", () => {
   it("more than 5 minutes away either way: 401 before any side effect; within: accepted", async () => {
@@ -69,11 +58,7 @@ describe("stale timestamps", () => {
           const before = links();
           const body = route === "send-link" ? linkBody() : archiveBody();
           const at = new Date(Date.now() + seconds * 1000);
-          const event = httpEvent(
-            route,
-            body,
-            signWebhook(WEBHOOK_SECRETS[route === "send-link" ? "send-link" : "archive"], newId(), body, at),
-          );
+          const event = signedEvent(route, body, { id: newId(), at });
           const result = await http(route === "send-link" ? sendLink : archive, event);
           const sideEffects = links() - before + stack.messages(QUEUES.archive).length;
           if (Math.abs(seconds) > 300) {
@@ -95,21 +80,16 @@ describe("replayed webhooks", () => {
   it("send-link: the captured request again, re-signed, and five at once: one link, the first answer", async () => {
     const id = newId();
     const body = linkBody();
-    const captured = httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body));
+    const captured = signedEvent("send-link", body, { id: id });
     const before = links();
     const first = await http(sendLink, captured);
     expect(first.statusCode).toBe(200);
     const again = await http(sendLink, captured);
-    const resigned = await http(
-      sendLink,
-      httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body)),
-    );
+    const resigned = await http(sendLink, signedEvent("send-link", body, { id: id }));
     expect(again.body).toBe(first.body);
     expect(resigned.body).toBe(first.body);
     const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        http(sendLink, httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body))),
-      ),
+      Array.from({ length: 5 }, () => http(sendLink, signedEvent("send-link", body, { id: id }))),
     );
     for (const answer of burst) expect(answer.body).toBe(first.body);
     expect(links() - before).toBe(1);
@@ -120,9 +100,7 @@ describe("replayed webhooks", () => {
     const body = linkBody();
     const before = links();
     const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        http(sendLink, httpEvent("send-link", body, signWebhook(WEBHOOK_SECRETS["send-link"], id, body))),
-      ),
+      Array.from({ length: 5 }, () => http(sendLink, signedEvent("send-link", body, { id: id }))),
     );
     expect(links() - before).toBe(1);
     for (const answer of burst) {
@@ -133,34 +111,18 @@ describe("replayed webhooks", () => {
 
   it("the same webhook-id with another body: 422, nothing sent or queued", async () => {
     const id = newId();
-    await http(
-      sendLink,
-      httpEvent("send-link", linkBody(), signWebhook(WEBHOOK_SECRETS["send-link"], id, linkBody())),
-    );
+    await http(sendLink, signedEvent("send-link", linkBody(), { id: id }));
     const before = links();
     const other = JSON.stringify({ ...JSON.parse(linkBody()), unionId: "someone-else" });
-    const result = await http(
-      sendLink,
-      httpEvent("send-link", other, signWebhook(WEBHOOK_SECRETS["send-link"], id, other)),
-    );
+    const result = await http(sendLink, signedEvent("send-link", other, { id: id }));
     expect(result.statusCode).toBe(422);
     expect(errorOf(result).code).toBe("IdempotencyKeyReused");
     expect(links()).toBe(before);
 
     const archiveId = newId();
-    await http(
-      archive,
-      httpEvent(
-        "archive-intake",
-        archiveBody(),
-        signWebhook(WEBHOOK_SECRETS.archive, archiveId, archiveBody()),
-      ),
-    );
+    await http(archive, signedEvent("archive-intake", archiveBody(), { id: archiveId }));
     const changed = JSON.stringify({ spaceId: "sandbox-space", dentryId: fileId, version: 1 });
-    const refused = await http(
-      archive,
-      httpEvent("archive-intake", changed, signWebhook(WEBHOOK_SECRETS.archive, archiveId, changed)),
-    );
+    const refused = await http(archive, signedEvent("archive-intake", changed, { id: archiveId }));
     expect(refused.statusCode).toBe(422);
     expect(stack.messages(QUEUES.archive)).toHaveLength(1);
   });
@@ -168,14 +130,12 @@ describe("replayed webhooks", () => {
   it("archive: a replayed webhook queues one job and answers the same job id", async () => {
     const id = newId();
     const body = archiveBody();
-    const captured = httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body));
+    const captured = signedEvent("archive-intake", body, { id: id });
     const answers = [
       await http(archive, captured),
       await http(archive, captured),
       ...(await Promise.all(
-        Array.from({ length: 4 }, () =>
-          http(archive, httpEvent("archive-intake", body, signWebhook(WEBHOOK_SECRETS.archive, id, body))),
-        ),
+        Array.from({ length: 4 }, () => http(archive, signedEvent("archive-intake", body, { id: id }))),
       )),
     ];
     const first = answers[0] as APIGatewayProxyStructuredResultV2;
@@ -192,15 +152,13 @@ describe("replayed DingTalk pushes", () => {
     const push = buildPush(event, EVENT_KEYS);
     const retry = buildPush(event, EVENT_KEYS); // new random prefix, nonce and signature, same eventId
     const answers = await Promise.all([
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(push)),
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(push)),
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(retry)),
+      invokeHttp(events, pushHttpEvent(push)),
+      invokeHttp(events, pushHttpEvent(push)),
+      invokeHttp(events, pushHttpEvent(retry)),
     ]);
     // A concurrent duplicate may be told to come back later (DingTalk retries); none queues a second job.
     for (const answer of answers) expect([200, 409]).toContain(answer.statusCode);
-    await expect(
-      invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(retry)),
-    ).resolves.toMatchObject({
+    await expect(invokeHttp(events, pushHttpEvent(retry))).resolves.toMatchObject({
       statusCode: 200,
     });
     expect(stack.messages(QUEUES.archive)).toHaveLength(1);
@@ -214,7 +172,7 @@ describe("replayed DingTalk pushes", () => {
         timestamp: Date.now() - 6 * 60_000,
       },
     );
-    const result = await invoke<APIGatewayProxyStructuredResultV2>(events, pushHttpEvent(old));
+    const result = await invokeHttp(events, pushHttpEvent(old));
     expect(result.statusCode).toBe(401);
     expect(errorOf(result).code).toBe("InvalidPush"); // the one answer to any push that fails verification
     expect(stack.messages(QUEUES.archive)).toEqual([]);

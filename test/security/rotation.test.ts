@@ -11,11 +11,11 @@
  *   pair within the max age.
  */
 import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
-import type { APIGatewayProxyStructuredResultV2, Handler } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPush } from "../../sandbox/push";
 import { pushHttpEvent } from "../dingtalk-events/helpers";
-import { EVENT_KEYS, loadHandler, type Stack, startStack } from "../support/handler-stack";
+import { EVENT_KEYS, useHandler, useStack } from "../support/handler-stack";
 import { lambdaContext, signedHttpEvent } from "../support/lambda";
 import { type LocalSsm, startLocalSsm } from "../support/ssm";
 
@@ -27,10 +27,7 @@ const EVENT_AES_KEY = "/bridge/test/dingtalk-event-aes-key";
 const secret = (name: string) => `whsec_${Buffer.from(`rotation-${name}-secret`).toString("base64")}`;
 const [A, B, C] = [secret("a"), secret("b"), secret("c")];
 
-let stack: Stack;
 let ssm: LocalSsm;
-let handler: Handler;
-let events: Handler;
 let fileId: string;
 
 beforeAll(async () => {
@@ -40,29 +37,32 @@ beforeAll(async () => {
     [EVENT_TOKEN]: EVENT_KEYS.token,
     [EVENT_AES_KEY]: EVENT_KEYS.aesKey,
   });
-  stack = await startStack({
-    env: {
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-      SECRETS_MAX_AGE_SECONDS: "1",
-      WEBHOOK_SECRET_SEND_LINK_PARAMETER: CURRENT,
-      WEBHOOK_SECRET_SEND_LINK_PREVIOUS_PARAMETER: PREVIOUS,
-      DINGTALK_APP_SECRET_PARAMETER: APP_SECRET,
-      DINGTALK_EVENT_TOKEN_PARAMETER: EVENT_TOKEN,
-      DINGTALK_EVENT_AES_KEY_PARAMETER: EVENT_AES_KEY,
-    },
-  });
+});
+// The stack reads its secrets from the local SSM started above.
+const stack = useStack(() => ({
+  env: {
+    AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+    SECRETS_MAX_AGE_SECONDS: "1",
+    WEBHOOK_SECRET_SEND_LINK_PARAMETER: CURRENT,
+    WEBHOOK_SECRET_SEND_LINK_PREVIOUS_PARAMETER: PREVIOUS,
+    DINGTALK_APP_SECRET_PARAMETER: APP_SECRET,
+    DINGTALK_EVENT_TOKEN_PARAMETER: EVENT_TOKEN,
+    DINGTALK_EVENT_AES_KEY_PARAMETER: EVENT_AES_KEY,
+  },
+}));
+beforeAll(async () => {
   // The same variables as values would be a ConfigError ("set either ... not both").
   delete process.env.WEBHOOK_SECRET_SEND_LINK;
   delete process.env.DINGTALK_APP_SECRET;
   delete process.env.DINGTALK_EVENT_TOKEN;
   delete process.env.DINGTALK_EVENT_AES_KEY;
-  handler = await loadHandler("send-link");
-  events = await loadHandler("dingtalk-events");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
 });
+// Loaded after those deletions: each handler validates its configuration at load.
+const handler = useHandler("send-link");
+const events = useHandler("dingtalk-events");
 
 afterAll(async () => {
-  await stack?.stop();
   await ssm?.stop();
 });
 

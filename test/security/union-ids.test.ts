@@ -4,39 +4,28 @@
  * (403 unionIdNotAllowed; from a queue: dead-lettered with that code) before any DingTalk call.
  * The real handlers against the sandbox, fauxqs and dynalite.
  */
-import type { APIGatewayProxyStructuredResultV2, Handler, SNSEvent } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signWebhook } from "../../lib/signatures/verify";
+import type { APIGatewayProxyStructuredResultV2, SNSEvent } from "aws-lambda";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   errorOf,
-  httpEvent,
   invoke,
-  loadHandler,
   QUEUES,
-  type Stack,
+  signedEvent,
   sqsEvent,
-  startStack,
-  WEBHOOK_SECRETS,
+  useHandler,
+  useStack,
 } from "../support/handler-stack";
 import { sampleEvent } from "../support/lambda";
 
 const FOREIGN = "ZsGGk1JnRAiPDsm8WQiSYrAiEiE"; // a real-shaped union id of someone else
-let stack: Stack;
-let sendLink: Handler;
-let archive: Handler;
-let archiveIntake: Handler;
 let fileId: string;
 
+const stack = useStack();
+const sendLink = useHandler("send-link");
+const archive = useHandler("archive");
+const archiveIntake = useHandler("archive-intake");
 beforeAll(async () => {
-  stack = await startStack();
-  sendLink = await loadHandler("send-link");
-  archive = await loadHandler("archive");
-  archiveIntake = await loadHandler("archive-intake");
   fileId = stack.sandbox.dentryIdByPath("报告 2026.pdf") as string;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const totalCalls = () => Object.values(stack.sandbox.calls()).reduce((sum, n) => sum + n, 0);
@@ -54,13 +43,11 @@ const archiveRequest = (unionId?: string) => ({
   ...(unionId ? { unionId } : {}),
 });
 
-function signedEvent(route: "send-link" | "archive-intake", request: unknown) {
-  const body = JSON.stringify(request);
-  return httpEvent(route, body, {
-    "content-type": "application/json",
-    ...signWebhook(WEBHOOK_SECRETS[route], newId(), body),
+const signedRequest = (route: "send-link" | "archive-intake", request: unknown) =>
+  signedEvent(route, JSON.stringify(request), {
+    id: newId(),
+    headers: { "content-type": "application/json" },
   });
-}
 
 const eventBridge = (detail: unknown) => ({
   ...sampleEvent<Record<string, unknown>>("archive.eventbridge.json"),
@@ -96,7 +83,7 @@ describe("send-link", () => {
     const before = totalCalls();
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
       sendLink,
-      signedEvent("send-link", linkRequest(FOREIGN)),
+      signedRequest("send-link", linkRequest(FOREIGN)),
     );
     expect(result.statusCode).toBe(403);
     expect(errorOf(result)).toMatchObject({
@@ -110,7 +97,7 @@ describe("send-link", () => {
     for (const unionId of [undefined, stack.sandbox.options.unionId]) {
       const result = await invoke<APIGatewayProxyStructuredResultV2>(
         sendLink,
-        signedEvent("send-link", linkRequest(unionId)),
+        signedRequest("send-link", linkRequest(unionId)),
       );
       expect(result.statusCode, String(unionId)).toBe(200);
     }
@@ -150,7 +137,7 @@ describe("archive", () => {
     const queued = stack.messages(QUEUES.archive).length;
     const result = await invoke<APIGatewayProxyStructuredResultV2>(
       archiveIntake,
-      signedEvent("archive-intake", archiveRequest(FOREIGN)),
+      signedRequest("archive-intake", archiveRequest(FOREIGN)),
     );
     expect(result.statusCode).toBe(403);
     expect(errorOf(result).code).toBe("unionIdNotAllowed");

@@ -1,9 +1,10 @@
 /**
- * The real servers the handlers talk to, started in-process on ephemeral ports for a fuzz or security test
- * file (function, fuzz and security tests): the DingTalk sandbox, fauxqs (S3 + SQS), dynalite (idempotency records). The environment is set as
+ * The real servers the handlers talk to — the one test world (test/support/world.ts): the DingTalk sandbox,
+ * fauxqs (S3 + SQS), dynalite (idempotency records) — for function, fuzz and security tests. The environment is set as
  * the deployed functions get it, then the handler modules are imported (they validate it at load, as at a
  * cold start). Nothing is mocked.
  */
+import { randomUUID } from "node:crypto";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -11,12 +12,14 @@ import type {
   SQSEvent,
   SQSRecord,
 } from "aws-lambda";
-import type { FauxqsServer } from "fauxqs";
+import { beforeAll } from "vitest";
+import { signWebhook } from "../../lib/signatures/verify";
 import type { PushKeys } from "../../sandbox/push";
-import { type Sandbox, startSandbox } from "../../sandbox/server";
 import type { SandboxOptions } from "../../sandbox/types";
-import { type LocalDynamo, startLocalDynamo, startLocalEmulator } from "../../scripts/local-services";
+import type { LocalDynamo } from "../../scripts/local-services";
 import { lambdaContext, sampleEvent } from "./lambda";
+import { useWorld } from "./use-world";
+import { startWorld, type World } from "./world";
 
 const ARCHIVE_WEBHOOK_SECRET = `whsec_${Buffer.from("fuzz-archive-secret-9d2e77").toString("base64")}`;
 /**
@@ -41,79 +44,46 @@ export const QUEUES = {
   sendLinkDlq: "send-link-dlq",
 } as const;
 
-export interface Stack {
-  sandbox: Sandbox;
-  emulator: FauxqsServer;
+export interface Stack extends World {
   dynamo: LocalDynamo;
-  queueUrl(name: string): string;
-  /** Messages waiting in a queue (ready or delayed), parsed when JSON. */
-  messages(name: string): unknown[];
-  stop(): Promise<void>;
 }
 
+/** The one world with the functions' queues and idempotency table, its environment set as deployed. */
 export async function startStack(
   options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
 ): Promise<Stack> {
-  const sandbox = await startSandbox({ port: 0, ...options.sandbox });
-  const emulator = await startLocalEmulator(0, {
-    buckets: [BUCKET],
-    queues: Object.values(QUEUES).map((name) => ({ name })),
+  const world = await startWorld({
+    sandbox: options.sandbox,
+    bucket: BUCKET,
+    queues: Object.values(QUEUES),
+    dynamo: "idempotency",
   });
-  const dynamo = await startLocalDynamo(0, "idempotency");
-  const queueUrl = (name: string) => `${emulator.address}/000000000000/${name}`;
-  const host = new URL(sandbox.url).host;
-  Object.assign(process.env, {
-    DINGTALK_API_BASE: sandbox.url,
-    DINGTALK_APP_KEY: sandbox.options.appKey,
-    DINGTALK_APP_SECRET: sandbox.options.appSecret,
-    DINGTALK_UNION_ID: sandbox.options.unionId,
-    WEBHOOK_SECRET_SEND_LINK: WEBHOOK_SECRETS["send-link"],
-    WEBHOOK_SECRET_ARCHIVE: WEBHOOK_SECRETS.archive,
-    IDEMPOTENCY_TABLE: "idempotency",
-    SEND_LINK_DLQ_URL: queueUrl(QUEUES.sendLinkDlq),
-    ARCHIVE_BUCKET: BUCKET,
-    ARCHIVE_PREFIX: PREFIX,
-    ARCHIVE_QUEUE_URL: queueUrl(QUEUES.archive),
-    ARCHIVE_DLQ_URL: queueUrl(QUEUES.archiveDlq),
-    ARCHIVE_STOP_MARGIN_SECONDS: "10",
-    TRANSFER_PART_SIZE: String(5 * 1024 * 1024),
-    TRANSFER_CONCURRENCY: "2",
-    DOWNLOAD_ALLOWED_HOSTS: host,
-    DOWNLOAD_ALLOW_HTTP_HOSTS: host,
-    DINGTALK_EVENT_TOKEN: EVENT_KEYS.token,
-    DINGTALK_EVENT_AES_KEY: EVENT_KEYS.aesKey,
-    AWS_ENDPOINT_URL_S3: emulator.address,
-    AWS_ENDPOINT_URL_SQS: emulator.address,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-    ...options.env,
-  });
-  return {
-    sandbox,
-    emulator,
-    dynamo,
-    queueUrl,
-    messages(name) {
-      const state = emulator.inspectQueue(name);
-      if (!state) throw new Error(`no queue ${name}`);
-      return [...state.messages.ready, ...state.messages.delayed].map((m) => {
-        try {
-          return JSON.parse(m.body) as unknown;
-        } catch {
-          return m.body;
-        }
-      });
-    },
-    async stop() {
-      await sandbox.close();
-      await emulator.stop();
-      await dynamo.stop();
-    },
-  };
+  Object.assign(
+    process.env,
+    world.env({
+      WEBHOOK_SECRET_SEND_LINK: WEBHOOK_SECRETS["send-link"],
+      WEBHOOK_SECRET_ARCHIVE: WEBHOOK_SECRETS.archive,
+      IDEMPOTENCY_TABLE: "idempotency",
+      SEND_LINK_DLQ_URL: world.queueUrl(QUEUES.sendLinkDlq),
+      ARCHIVE_PREFIX: PREFIX,
+      ARCHIVE_QUEUE_URL: world.queueUrl(QUEUES.archive),
+      ARCHIVE_DLQ_URL: world.queueUrl(QUEUES.archiveDlq),
+      ARCHIVE_STOP_MARGIN_SECONDS: "10",
+      TRANSFER_PART_SIZE: String(5 * 1024 * 1024),
+      TRANSFER_CONCURRENCY: "2",
+      DINGTALK_EVENT_TOKEN: EVENT_KEYS.token,
+      DINGTALK_EVENT_AES_KEY: EVENT_KEYS.aesKey,
+      ...options.env,
+    }),
+  );
+  return world as Stack;
 }
+
+/** startStack for a test file (useWorld): started before its tests, stopped after. */
+export const useStack = (
+  options: Parameters<typeof startStack>[0] | (() => Parameters<typeof startStack>[0]) = {},
+  each?: (stack: Stack) => unknown,
+): Stack => useWorld(() => startStack(typeof options === "function" ? options() : options), each);
 
 export type FunctionName = "send-link" | "archive-intake" | "archive" | "dingtalk-events";
 
@@ -191,3 +161,36 @@ export function watchRejections() {
     },
   };
 }
+
+/**
+ * The sample HTTP event of a webhook route with this body, signed as the sender signs it: with the route's
+ * secret (or `secret`), a fresh webhook-id unless `id`, now unless `at`; `headers` go in first.
+ */
+export function signedEvent(
+  route: "send-link" | "archive-intake",
+  body: string,
+  options: { id?: string; at?: Date; secret?: string; headers?: Record<string, string> } = {},
+): APIGatewayProxyEventV2 {
+  const secret = options.secret ?? WEBHOOK_SECRETS[route];
+  const id = options.id ?? `msg_${randomUUID()}`;
+  return httpEvent(route, body, { ...options.headers, ...signWebhook(secret, id, body, options.at) });
+}
+
+/**
+ * A function's handler for a test file, imported in a beforeAll as Lambda loads it (call after useStack, so
+ * the environment is set first). The returned handler forwards to it.
+ */
+export function useHandler(name: FunctionName): Handler {
+  let loaded: Handler | undefined;
+  beforeAll(async () => {
+    loaded = await loadHandler(name);
+  });
+  return (event, context, callback) => {
+    if (!loaded) throw new Error(`the ${name} handler is not loaded yet (invoke it in a test or hook)`);
+    return loaded(event, context, callback);
+  };
+}
+
+/** invoke() for an HTTP event: the API Gateway answer. */
+export const invokeHttp = (handler: Handler, event: unknown) =>
+  invoke<APIGatewayProxyStructuredResultV2>(handler, event);

@@ -1,14 +1,11 @@
 /**
  * The local stack, started as a user starts it (`npm start`, scripts/start-local.ts) in a child
- * process on free ports — for test/local-stack.test.ts and the load tests — plus the calls they make against it:
+ * process on free ports (test/support/run-process.ts) — for test/local-stack.test.ts and the load tests — plus the calls they make against it:
  * signed webhooks, the sandbox's admin API, and S3/SQS clients for the stack's fauxqs.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { signWebhook } from "../../lib/signatures/verify";
 import {
   LOCAL_BUCKET,
@@ -16,8 +13,10 @@ import {
   LOCAL_WEBHOOK_SECRETS,
   type WebhookRoute,
 } from "../../scripts/local-env";
+import { startScript } from "./run-process";
+import { freePort, localS3, localSqs } from "./world";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export { ROOT } from "./run-process";
 export { LOCAL_BUCKET, LOCAL_QUEUES };
 
 export interface LocalStack {
@@ -36,14 +35,6 @@ export interface LocalStack {
   /** Everything the stack printed so far. */
   output(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** `npm start` on free ports, with the caller's extra environment (e.g. TRANSFER_PART_SIZE). */
@@ -65,35 +56,11 @@ export async function startLocalStack(extraEnv: Record<string, string> = {}): Pr
   }
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   Object.assign(env, extraEnv);
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start-local.ts"], {
-    cwd: ROOT,
-    env,
-    stdio: "pipe",
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local stack did not come up:\n${output}`)), 180_000);
-    const check = setInterval(() => {
-      if (output.includes("Server ready")) {
-        clearTimeout(timer);
-        clearInterval(check);
-        child.removeListener("exit", onExit);
-        resolve();
-      }
-    }, 100);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      clearInterval(check);
-      reject(new Error(`local stack exited (${code}):\n${output}`));
-    };
-    child.once("exit", onExit);
-  });
+  const child = startScript("scripts/start-local.ts", [], { env });
+  await child.waitFor("Server ready", 180_000);
   const emulatorUrl = `http://127.0.0.1:${ports.EMULATOR_PORT}`;
-  const aws = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
-  const s3 = new S3Client({ ...aws, endpoint: emulatorUrl, forcePathStyle: true });
-  const sqs = new SQSClient({ ...aws, endpoint: emulatorUrl });
+  const s3 = localS3(emulatorUrl);
+  const sqs = localSqs(emulatorUrl);
   return {
     ports,
     httpUrl: `http://127.0.0.1:${ports.OFFLINE_HTTP_PORT}`,
@@ -102,15 +69,11 @@ export async function startLocalStack(extraEnv: Record<string, string> = {}): Pr
     startSeconds: (performance.now() - started) / 1000,
     s3,
     sqs,
-    output: () => output,
+    output: child.output,
     stop: async () => {
       s3.destroy();
       sqs.destroy();
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await child.stop("SIGINT", 15_000);
     },
   };
 }

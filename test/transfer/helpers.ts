@@ -1,10 +1,10 @@
-/** Test helpers: a real S3 emulator (fauxqs) with a call log, and download info from the real sandbox over HTTP. */
-import { createHash } from "node:crypto";
 import { createServer, request } from "node:http";
-import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import type { DownloadSource, SignedDownload } from "../../lib/transfer/index.js";
+import { fetchDownloadInfo } from "../../sandbox/download-info.js";
 import type { Sandbox } from "../../sandbox/types.js";
+import { localS3, objectDigest, SILENT_LOGGER } from "../support/world";
 
 export const MiB = 1024 * 1024;
 
@@ -34,15 +34,7 @@ export interface S3Env {
 export async function startS3(bucket = "archive"): Promise<S3Env> {
   const server = await startFauxqs({ port: 0, logger: false });
   server.createBucket(bucket);
-  const s3 = new S3Client({
-    endpoint: server.address,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    // Without a logger the SDK prints "An error was encountered in a non-retryable streaming request." to the
-    // console whenever a streamed part fails, which the fault tests do on purpose.
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-  });
+  const s3 = localS3(server.address, { logger: SILENT_LOGGER });
   const calls: S3Call[] = [];
   // Log every command and its outcome: fauxqs has no ListMultipartUploads, so this is how a test proves
   // that no upload was left behind.
@@ -104,19 +96,8 @@ export async function readBack(
   env: S3Env,
   key: string,
 ): Promise<{ sha256: string; size: number } | undefined> {
-  try {
-    const res = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    return { sha256: hash.digest("hex"), size };
-  } catch (err) {
-    if ((err as { name?: string }).name === "NoSuchKey") return undefined;
-    throw err;
-  }
+  const digest = await objectDigest(env.s3, env.bucket, key);
+  return digest && { sha256: digest.sha256, size: digest.bytes };
 }
 
 export async function exists(env: S3Env, key: string): Promise<boolean> {
@@ -131,31 +112,14 @@ export async function exists(env: S3Env, key: string): Promise<boolean> {
 
 /**
  * A DownloadSource that asks the sandbox over its real HTTP API, as the DingTalk client will (kept here so
- * these tests do not depend on lib/dingtalk, built in parallel). Counts its calls.
+ * these tests do not depend on lib/dingtalk). Counts its calls.
  */
 export function sandboxSource(sb: Sandbox, dentryId: string): DownloadSource & { calls: number } {
   const source = {
     calls: 0,
     async getDownloadInfo(): Promise<SignedDownload> {
       source.calls++;
-      const tokenRes = await fetch(`${sb.url}/v1.0/oauth2/accessToken`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ appKey: "sandbox", appSecret: "sandbox-secret" }),
-      });
-      const { accessToken } = (await tokenRes.json()) as { accessToken: string };
-      const res = await fetch(
-        `${sb.url}/v1.0/storage/spaces/sandbox-space/dentries/${dentryId}/downloadInfos/query?unionId=sandbox-union`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": accessToken },
-          body: JSON.stringify({ option: { preferIntranet: false } }),
-        },
-      );
-      if (res.status !== 200) throw new Error(`downloadInfos/query answered ${res.status}`);
-      const body = (await res.json()) as { headerSignatureInfo: SignedDownload };
-      const { resourceUrls, headers, expirationSeconds } = body.headerSignatureInfo;
-      return { resourceUrls, headers, expirationSeconds };
+      return fetchDownloadInfo(sb.url, dentryId);
     },
   };
   return source;

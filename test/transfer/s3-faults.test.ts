@@ -1,9 +1,3 @@
-/**
- * S3 misbehaving, which fauxqs cannot be made to do: a discarding S3 sink (bench/s3-sink.ts)
- * that stalls or fails UploadPart, or answers a full-object checksum as real S3 does. The file host is the real
- * sandbox.
- */
-import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SinkOptions, startSink } from "../../bench/s3-sink.js";
 import {
@@ -17,6 +11,7 @@ import {
 import { generatedStream } from "../../sandbox/content.js";
 import { startSandbox } from "../../sandbox/server.js";
 import type { Sandbox } from "../../sandbox/types.js";
+import { localS3, SILENT_LOGGER } from "../support/world";
 import { MiB, sandboxSource } from "./helpers.js";
 
 const SIZE = 20 * MiB + 5;
@@ -31,13 +26,7 @@ afterAll(() => sandbox.close());
 
 async function withSink(options: SinkOptions, bodyMode: BodyMode) {
   const sink = await startSink(options);
-  const s3 = new S3Client({
-    endpoint: sink.url,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-  });
+  const s3 = localS3(sink.url, { logger: SILENT_LOGGER });
   const events: TransferEvent[] = [];
   try {
     const result = await transferToS3({

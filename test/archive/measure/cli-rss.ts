@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startSandbox } from "../../../sandbox/server";
 import { startLocalEmulator } from "../../../scripts/local-services";
-import { ROOT } from "../../cli/run-cli";
+import { ROOT } from "../../support/run-process";
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;

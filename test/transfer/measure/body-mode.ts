@@ -11,6 +11,7 @@ import { once } from "node:events";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Agent } from "undici";
 import { type BodyMode, type ChecksumAlgorithm, transferToS3 } from "../../../lib/transfer/index.js";
+import { fetchDownloadInfo } from "../../../sandbox/download-info.js";
 
 const MiB = 1024 * 1024;
 const [sizeMiB = 256, partMiB = 8, concurrency = 8] = process.argv.slice(2).map(Number);
@@ -28,31 +29,6 @@ async function child(
   const url = /https?:\/\/[^\s)]+/.exec(line.toString())?.[0];
   if (!url) throw new Error(`no URL from ${script}: ${line}`);
   return { proc, url };
-}
-
-async function sandboxInfo(base: string, dentryId: string) {
-  const t = await fetch(`${base}/v1.0/oauth2/accessToken`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ appKey: "sandbox", appSecret: "sandbox-secret" }),
-  });
-  const { accessToken } = (await t.json()) as { accessToken: string };
-  const r = await fetch(
-    `${base}/v1.0/storage/spaces/sandbox-space/dentries/${dentryId}/downloadInfos/query?unionId=sandbox-union`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": accessToken },
-      body: JSON.stringify({ option: { preferIntranet: false } }),
-    },
-  );
-  const body = (await r.json()) as {
-    headerSignatureInfo: {
-      resourceUrls: string[];
-      headers: Record<string, string>;
-      expirationSeconds: number;
-    };
-  };
-  return body.headerSignatureInfo;
 }
 
 interface CaseResult {
@@ -94,7 +70,7 @@ async function runCase(
     bucket: "b",
     key: `k-${mode}-${algorithm}`,
     size,
-    source: { getDownloadInfo: () => sandboxInfo(sandboxUrl, dentryId) },
+    source: { getDownloadInfo: () => fetchDownloadInfo(sandboxUrl, dentryId) },
     allowedHosts: [host],
     allowHttpHosts: [host],
     partSize: partMiB * MiB,
