@@ -98,20 +98,31 @@ export async function uploadPart(
   },
   signal?: AbortSignal,
 ): Promise<{ etag: string; checksum: string | undefined }> {
-  const res = await t.s3.send(
-    new UploadPartCommand({
-      Bucket: t.bucket,
-      Key: t.key,
-      UploadId: part.uploadId,
-      PartNumber: part.partNumber,
-      Body: part.body,
-      ContentLength: part.length,
-      ChecksumAlgorithm: t.algorithm,
-      ...(part.checksum ? { [FIELD[t.algorithm]]: part.checksum } : {}),
-    }),
-    opts(signal),
-  );
-  if (!res.ETag) throw new Error(`UploadPart ${part.partNumber} returned no ETag`);
+  const command = uploadPartCommand(t, part, part.checksum);
+  return sentPart(t, part.partNumber, await t.s3.send(command, opts(signal)));
+}
+
+/** UploadPart of one part; `checksum` (base64, the target's algorithm) goes in its header when given. */
+function uploadPartCommand(
+  t: ObjectTarget,
+  part: { uploadId: string; partNumber: number; body: UploadPartCommandInput["Body"]; length: number },
+  checksum: string | undefined,
+): UploadPartCommand {
+  return new UploadPartCommand({
+    Bucket: t.bucket,
+    Key: t.key,
+    UploadId: part.uploadId,
+    PartNumber: part.partNumber,
+    Body: part.body,
+    ContentLength: part.length,
+    ChecksumAlgorithm: t.algorithm,
+    ...(checksum ? { [FIELD[t.algorithm]]: checksum } : {}),
+  });
+}
+
+/** A part S3 took: its ETag (which Complete needs) and the checksum S3 computed for it. */
+function sentPart(t: ObjectTarget, partNumber: number, res: UploadPartCommandOutput) {
+  if (!res.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`);
   return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
 }
 
@@ -157,24 +168,13 @@ export async function uploadPartChunked(
   part: { uploadId: string; partNumber: number; body: AwsChunkedBody; length: number },
   signal?: AbortSignal,
 ): Promise<{ etag: string; checksum: string | undefined }> {
-  const command = new UploadPartCommand({
-    Bucket: t.bucket,
-    Key: t.key,
-    UploadId: part.uploadId,
-    PartNumber: part.partNumber,
-    Body: part.body,
-    ContentLength: part.length,
-    ChecksumAlgorithm: t.algorithm,
-    [FIELD[t.algorithm]]: PENDING_CHECKSUM[t.algorithm],
-  });
+  const command = uploadPartCommand(t, part, PENDING_CHECKSUM[t.algorithm]);
   command.middlewareStack.add(ownTrailer(t.algorithm, part.body, part.length), {
     step: "build",
     priority: "low",
     name: "engineOwnChecksumTrailer",
   });
-  const res = await t.s3.send(command, opts(signal));
-  if (!res.ETag) throw new Error(`UploadPart ${part.partNumber} returned no ETag`);
-  return { etag: res.ETag, checksum: res[FIELD[t.algorithm]] };
+  return sentPart(t, part.partNumber, await t.s3.send(command, opts(signal)));
 }
 
 /** The parts a multipart upload is completed with, and the whole object's size and checksum S3 must find. */
