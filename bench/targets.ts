@@ -8,7 +8,7 @@ import type { ColdStart } from "./cold-start.js";
 import type { Row } from "./harness.js";
 import { type BenchPlan, MiB, sizeLabel } from "./plan.js";
 import { workerOptions } from "./worker-options.js";
-import { NETWORK_MBPS, WORKER_SIZES, workerSizing } from "./worker-size.js";
+import { isDeployedEngineRow, NETWORK_MBPS, WORKER_SIZES, workerSizing } from "./worker-size.js";
 
 export interface Target {
   name: string;
@@ -134,18 +134,7 @@ export function evaluateTargets(plan: BenchPlan, rows: Row[], cold: ColdStart | 
 
   // 3. Peak RSS of engine c8 ≤ 120 MiB, and flat in file size, with the worker's deployed NODE_OPTIONS.
   {
-    const engine = rows
-      .filter(
-        (r) =>
-          r.kind === "engine" &&
-          !r.id.includes("-plain-") &&
-          r.concurrency === 8 &&
-          r.partSize === 8 * MiB &&
-          r.source === "unthrottled" &&
-          r.sink === "sink" &&
-          r.ok,
-      )
-      .sort((a, b) => a.size - b.size);
+    const engine = rows.filter(isDeployedEngineRow).sort((a, b) => a.size - b.size);
     const name =
       "memory: peak RSS of engine c8 · 8 MiB parts ≤ 120 MiB, and flat in file size (largest within 10 % of smallest), with the archive worker's NODE_OPTIONS from serverless.yml";
     if (engine.length < 2) {

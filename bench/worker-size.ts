@@ -63,22 +63,28 @@ export function sizeWorker(cpuSecondsPerGiB: number, peakRssMiB: number, source:
 }
 
 /**
+ * A row of engine c8 · 8 MiB parts, unthrottled into the sink, run with the worker's deployed NODE_OPTIONS
+ * (not the "-plain-" node-defaults row): what the memory target and the worker size are judged on.
+ */
+export function isDeployedEngineRow(r: Row): boolean {
+  return (
+    r.kind === "engine" &&
+    !r.id.includes("-plain-") &&
+    r.concurrency === 8 &&
+    r.partSize === 8 * MiB &&
+    r.source === "unthrottled" &&
+    r.sink === "sink" &&
+    r.ok
+  );
+}
+
+/**
  * From a run's rows: the CPU s/GiB of engine c8 · 8 MiB parts (as deployed) on a 1 GiB file — measured in
  * quick and full mode; process start-up included, so a little above what a warm worker spends — and the
  * highest peak RSS of those rows at any size. Undefined when the engine was not measured.
  */
 export function workerSizing(rows: Row[]): WorkerSizing | undefined {
-  const engine = rows.filter(
-    (r) =>
-      r.kind === "engine" &&
-      !r.id.includes("-plain-") &&
-      r.concurrency === 8 &&
-      r.partSize === 8 * MiB &&
-      r.source === "unthrottled" &&
-      r.sink === "sink" &&
-      r.ok &&
-      r.cpuSecondsPerGiB !== undefined,
-  );
+  const engine = rows.filter((r) => isDeployedEngineRow(r) && r.cpuSecondsPerGiB !== undefined);
   if (engine.length === 0) return undefined;
   const largest =
     engine.find((r) => r.size === GiB) ?? ([...engine].sort((a, b) => b.size - a.size)[0] as Row);
