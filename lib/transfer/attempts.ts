@@ -1,7 +1,7 @@
 /** The attempt loop: one try after another of a part (or the whole file), deciding after each failure. */
 import { describe, TransferError } from "./errors.js";
 import { FetchProblem } from "./range-fetch.js";
-import { link, type Run, StopSignal } from "./run.js";
+import { expiryMarginMs, link, type Run, StopSignal } from "./run.js";
 import type { CurrentInfo } from "./source.js";
 import { isChecksumMismatch, isNoSuchUpload, isRetryableS3, s3Status } from "./upload.js";
 
@@ -18,7 +18,7 @@ export async function withAttempts<T>(
   attempt: (info: CurrentInfo, index: number, controller: AbortController) => Promise<T>,
 ): Promise<T> {
   const label = partNumber === undefined ? "the file" : `part ${partNumber}`;
-  const marginMs = (run.opts.expiryMarginSeconds ?? 60) * 1000;
+  const marginMs = expiryMarginMs(run);
   let last: unknown;
   let lastSide: "download" | "upload" = "download";
   for (let n = 1; n <= max; n++) {

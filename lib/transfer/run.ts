@@ -31,6 +31,8 @@ export interface Run {
 }
 
 export const idleTimeoutMs = (run: Run) => run.opts.idleTimeoutMs ?? 30_000;
+/** How long before a signed URL expires the engine stops trusting it and asks for fresh download info. */
+export const expiryMarginMs = (run: Run) => (run.opts.expiryMarginSeconds ?? 60) * 1000;
 
 /**
  * Open a range on the URL `index` of `info`, counting downloaded bytes. When the body fails, aborts `attempt`

@@ -21,7 +21,7 @@ import { toTransferError } from "./failures.js";
 import { planParts } from "./plan.js";
 import { FetchProblem } from "./range-fetch.js";
 import { dropStaleCheckpoint } from "./resume.js";
-import type { Run } from "./run.js";
+import { expiryMarginMs, type Run } from "./run.js";
 import { SourceState } from "./source.js";
 import { ranged } from "./strategy-ranged.js";
 import { singlePut } from "./strategy-single-put.js";
@@ -70,7 +70,7 @@ export async function transferToS3(options: TransferOptions): Promise<TransferRe
 
   try {
     // Download info first: a refused host or a failing DingTalk fails before anything is created in S3.
-    await run.src.fresh((opts.expiryMarginSeconds ?? 60) * 1000);
+    await run.src.fresh(expiryMarginMs(run));
     if (plan.mode === "single") {
       await dropStaleCheckpoint(run, undefined);
       return await singlePut(run);

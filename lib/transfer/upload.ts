@@ -3,7 +3,6 @@
  * set the same way, plus the classification of S3 errors (retry, start over, give up).
  */
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -83,30 +82,23 @@ export async function createMultipart(t: ObjectTarget, signal?: AbortSignal): Pr
 }
 
 /**
- * One part. A Buffer body goes with its precomputed checksum in a header (the SDK can then retry it itself);
- * a stream body gets its checksum computed by the SDK into an aws-chunked trailer, and cannot be retried by
- * the SDK (the engine re-fetches the range instead).
+ * One part held in memory, with the checksum the engine computed while reading it in a header (the SDK can
+ * then retry it itself). A streamed part goes through uploadPartChunked.
  */
 export async function uploadPart(
   t: ObjectTarget,
-  part: {
-    uploadId: string;
-    partNumber: number;
-    body: Buffer | Readable;
-    length: number;
-    checksum?: string | undefined;
-  },
+  part: { uploadId: string; partNumber: number; body: Buffer; length: number; checksum: string },
   signal?: AbortSignal,
 ): Promise<{ etag: string; checksum: string | undefined }> {
   const command = uploadPartCommand(t, part, part.checksum);
   return sentPart(t, part.partNumber, await t.s3.send(command, opts(signal)));
 }
 
-/** UploadPart of one part; `checksum` (base64, the target's algorithm) goes in its header when given. */
+/** UploadPart of one part, `checksum` (base64, the target's algorithm) in its header. */
 function uploadPartCommand(
   t: ObjectTarget,
   part: { uploadId: string; partNumber: number; body: UploadPartCommandInput["Body"]; length: number },
-  checksum: string | undefined,
+  checksum: string,
 ): UploadPartCommand {
   return new UploadPartCommand({
     Bucket: t.bucket,
@@ -116,7 +108,7 @@ function uploadPartCommand(
     Body: part.body,
     ContentLength: part.length,
     ChecksumAlgorithm: t.algorithm,
-    ...(checksum ? { [FIELD[t.algorithm]]: checksum } : {}),
+    [FIELD[t.algorithm]]: checksum,
   });
 }
 
