@@ -9,6 +9,11 @@ export interface KeyedRequest<T> {
   /** The sender's id for this delivery (`webhook-id`, an SQS message id, an EventBridge event id). */
   key: string;
   request: T;
+  /**
+   * When the operation must be done (epoch ms), e.g. before the invocation ends; handed to the operation, not
+   * part of the key or of the request a redelivery is compared on.
+   */
+  deadline?: number | undefined;
 }
 
 export interface Idempotent<T, R> {
@@ -25,7 +30,7 @@ export interface Idempotent<T, R> {
  */
 export function idempotentByKey<T extends JSONValue, R>(
   scope: string,
-  operation: (request: T) => Promise<R>,
+  operation: (request: T, deadline: number | undefined) => Promise<R>,
   settings: IdempotencySettings,
 ): Idempotent<T, R> {
   const config = new IdempotencyConfig({
@@ -34,7 +39,7 @@ export function idempotentByKey<T extends JSONValue, R>(
     expiresAfterSeconds: settings.expiresAfterSeconds,
     throwOnNoIdempotencyKey: true,
   });
-  const run = makeIdempotent(async (input: KeyedRequest<T>) => operation(input.request), {
+  const run = makeIdempotent(async (input: KeyedRequest<T>) => operation(input.request, input.deadline), {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: settings.tableName }),
     config,
     keyPrefix: scope,

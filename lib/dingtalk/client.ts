@@ -84,7 +84,11 @@ export interface DingTalkClient {
   /** A cached access token, refreshed ahead of expiry; concurrent callers share one refresh. */
   getAccessToken(): Promise<string>;
   /** Send a file's link into a conversation (convFile). */
-  sendFileLink(input: SendFileLinkInput): Promise<SendFileLinkResult>;
+  /** `deadline` (epoch ms): no attempt starts that could end after it (request.ts CallSpec.deadline). */
+  sendFileLink(
+    input: SendFileLinkInput,
+    options?: { deadline?: number | undefined },
+  ): Promise<SendFileLinkResult>;
   /** Signed URLs + headers to GET a file. Secrets: never log them. */
   getFileDownloadInfo(input: GetFileDownloadInfoInput): Promise<DownloadInfo>;
   /** One page of a folder's children. */
@@ -135,9 +139,10 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const attemptTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const http = createHttp({
     baseUrl: required("baseUrl", options.baseUrl),
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: attemptTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
@@ -183,6 +188,7 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
       tokens,
       policy,
       now,
+      attemptTimeoutMs,
       sleep: options.sleep ?? ((ms) => delay(ms)),
       random: options.random ?? Math.random,
       logger,
@@ -217,8 +223,9 @@ export function createDingTalkClient(options: DingTalkClientOptions): DingTalkCl
   return {
     getAccessToken: () => tokens.get(),
 
-    sendFileLink: (input) =>
+    sendFileLink: (input, callOptions) =>
       call({
+        deadline: callOptions?.deadline,
         api: "sendFileLink",
         method: "post",
         path: "v1.0/convFile/conversations/files/links/send",

@@ -44,6 +44,13 @@ export interface CallSpec<S extends z.ZodMiniType> {
    * Default true: reads are retried freely.
    */
   idempotent?: boolean;
+  /**
+   * When the caller must have its answer (epoch ms, the clock of `now`): no attempt starts that could
+   * outlive it (its timeout included). For a send, what kills the caller mid-request (the end of a Lambda
+   * invocation) would leave its outcome unknown and unrecorded; stopping before the request is written
+   * leaves it certainly not sent.
+   */
+  deadline?: number | undefined;
 }
 
 export interface CallDeps {
@@ -51,6 +58,8 @@ export interface CallDeps {
   tokens: TokenCache;
   policy: RetryPolicy;
   now: () => number;
+  /** How long one attempt may take (the HTTP client's timeout). */
+  attemptTimeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   logger: Logger;
@@ -102,14 +111,19 @@ export async function callDingTalk<S extends z.ZodMiniType>(
   const started = deps.now();
   let failedAttempts = 0;
   let tokenRefreshed = false;
+  let lastError: DingTalkError | undefined;
+  const outlives = (waitMs: number) =>
+    spec.deadline !== undefined && deps.now() + waitMs + deps.attemptTimeoutMs > spec.deadline;
   for (;;) {
     const token = spec.authenticated ? await deps.tokens.get() : undefined;
+    if (outlives(0)) throw lastError ?? noTimeLeftError(spec.api, deps.secrets());
     // Every attempt of a metered call counts against the org's monthly quota (the token call does not).
     if (spec.authenticated) await deps.beforeMeteredCall?.(spec.api);
     const outcome = await attemptOnce(spec, token, deps);
     if (outcome.ok) return outcome.value;
 
     const { error } = outcome;
+    lastError = error;
     const facts = { api: spec.api, status: error.status, code: error.code, requestId: error.requestId };
     const decision =
       spec.idempotent === false
@@ -134,13 +148,26 @@ export async function callDingTalk<S extends z.ZodMiniType>(
       throw error;
     }
     const delayMs = retryDelayMs(failedAttempts, error.code, deps.policy, deps.random);
-    if (deps.now() - started + delayMs > deps.policy.maxTotalMs) {
+    if (deps.now() - started + delayMs > deps.policy.maxTotalMs || outlives(delayMs)) {
       deps.logger.warn("DingTalk call failed; time budget spent", { ...facts, attempts: failedAttempts });
       throw error;
     }
     deps.logger.warn("DingTalk call failed; retrying", { ...facts, attempt: failedAttempts, delayMs });
     await deps.sleep(delayMs);
   }
+}
+
+/** Nothing was sent: too little time was left for an attempt to end before the caller's deadline. */
+function noTimeLeftError(api: DingTalkApi, secrets: string[]): DingTalkError {
+  return transportError(
+    api,
+    "timeout",
+    "too little time left before the caller's deadline to start",
+    secrets,
+    {
+      requestNotSent: true,
+    },
+  );
 }
 
 async function attemptOnce<S extends z.ZodMiniType>(

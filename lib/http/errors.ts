@@ -12,7 +12,8 @@ import { type HttpResult, jsonResponse } from "./api-gateway";
 /**
  * Map a DingTalk failure onto our error contract: DingTalk's own 403/404 (and its param errors, which
  * mean the ids we were given are wrong) pass through with DingTalk's code and request id; throttling
- * becomes 429, DingTalk's timeouts 503, and anything else DingTalk got wrong 502.
+ * becomes 429, DingTalk's timeouts and a request certainly not sent 503, and anything else DingTalk got
+ * wrong 502.
  */
 export function fromDingTalkError(error: DingTalkError): AppError {
   const extra = {
@@ -24,6 +25,8 @@ export function fromDingTalkError(error: DingTalkError): AppError {
   // A send went out and its outcome is unknown: 502 whatever DingTalk's status was (a 503 would invite the
   // caller to retry, and a retry could post the link twice).
   if (error.code === CLIENT_CODES.outcomeUnknown) return new AppError(502, error.code, message, extra);
+  // Certainly not sent (no connection, or no time left in the invocation to start): asking again is safe.
+  if (error.requestNotSent) return new AppError(503, error.code, message, extra);
   // The org's monthly quota is spent: the same answer as our own budget's (wait for the month).
   if (isOrgQuotaCode(error.code)) return new AppError(429, QUOTA_EXHAUSTED_CODE, message, extra);
   // Throttled (the bundle's one test, lib/failure.ts): 429 once our own retries are spent.

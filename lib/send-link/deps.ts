@@ -16,7 +16,8 @@ export async function createSendLinkDeps(settings: SendLinkSettings): Promise<Se
   return {
     sendLinkOnce: idempotentByKey(
       "send-link",
-      (request) => sendLinkRecordingOutcome(request, { dingtalk, defaultUnionId, allowedUnionIds }),
+      (request, deadline) =>
+        sendLinkRecordingOutcome(request, { dingtalk, defaultUnionId, allowedUnionIds }, deadline),
       settings.idempotency,
     ),
     webhook: webhookSettings(settings.webhook),

@@ -41,7 +41,7 @@ export const handleSendLinkEvent = triggerHandler(
       return deps;
     };
     const send = async ({ payload, id }: Delivery) =>
-      sendParsed(payload, id ?? context.awsRequestId, await ready());
+      sendParsed(payload, id ?? context.awsRequestId, sendDeadline(context), await ready());
     return {
       http: async (http: HttpEvent) => {
         // Even a failure to build the clients (e.g. a secret that cannot be read) answers in our error contract.
@@ -55,7 +55,7 @@ export const handleSendLinkEvent = triggerHandler(
       },
       sqs: async (sqs: SQSEvent) => {
         const deps = await ready();
-        return eachRecord(sqs, (record) => handleRecord(record, deps));
+        return eachRecord(sqs, (record) => handleRecord(record, sendDeadline(context), deps));
       },
       eventbridge: send,
       sns: send,
@@ -63,6 +63,18 @@ export const handleSendLinkEvent = triggerHandler(
     };
   },
 );
+
+/**
+ * Time kept after the send for recording its outcome (DynamoDB) and answering. A send still running when
+ * the invocation is killed would leave a link posted or not, with nothing recorded: a redelivery would post
+ * it again. So no attempt starts that could end later than this before the invocation's end.
+ */
+const AFTER_SEND_MS = 3_000;
+
+/** When the send must have its answer: the invocation's end less the time to record and answer. */
+function sendDeadline(context: Context): number {
+  return Date.now() + context.getRemainingTimeInMillis() - AFTER_SEND_MS;
+}
 
 async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEventDeps): Promise<HttpResult> {
   try {
@@ -72,7 +84,7 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
       sendLinkRequestSchema,
       "send-link request",
     );
-    const result = answerOf(await deps.sendLinkOnce({ key: id, request }));
+    const result = answerOf(await deps.sendLinkOnce({ key: id, request, deadline: sendDeadline(context) }));
     countMetric("LinksSent");
     logger.info("link sent", { webhookId: id, spaceId: request.spaceId, dentryId: request.dentryId });
     return jsonResponse(200, result);
@@ -84,11 +96,12 @@ async function handleHttp(event: HttpEvent, context: Context, deps: SendLinkEven
 
 async function handleRecord(
   record: SQSRecord,
+  deadline: number,
   deps: SendLinkEventDeps,
 ): Promise<SendFileLinkResult | { status: "dead-lettered"; reason: string }> {
   try {
     const message = unwrapMessageBody(record.body);
-    return await sendParsed(message.payload, message.id ?? record.messageId, deps);
+    return await sendParsed(message.payload, message.id ?? record.messageId, deadline, deps);
   } catch (error) {
     const appError = toAppError(error);
     const failure = { code: appError.code, message: appError.message, requestId: appError.requestId };
@@ -113,10 +126,11 @@ async function handleRecord(
 async function sendParsed(
   payload: unknown,
   key: string,
+  deadline: number,
   deps: SendLinkEventDeps,
 ): Promise<SendFileLinkResult> {
   const request = parseOrThrow(sendLinkRequestSchema, payload, "send-link request");
-  const result = answerOf(await deps.sendLinkOnce({ key, request }));
+  const result = answerOf(await deps.sendLinkOnce({ key, request, deadline }));
   countMetric("LinksSent");
   return result;
 }

@@ -29,8 +29,15 @@ export interface SendLinkDeps {
   allowedUnionIds: readonly string[];
 }
 
-/** Send a DingTalk file's link into a conversation, as the request's operator or the default one. */
-export async function sendLink(request: SendLinkRequest, deps: SendLinkDeps): Promise<SendFileLinkResult> {
+/**
+ * Send a DingTalk file's link into a conversation, as the request's operator or the default one. With a
+ * `deadline` (epoch ms) no attempt starts that could end after it: it is not sent rather than sent unrecorded.
+ */
+export async function sendLink(
+  request: SendLinkRequest,
+  deps: SendLinkDeps,
+  deadline?: number,
+): Promise<SendFileLinkResult> {
   const refusal = unionIdRefusal(request.unionId, deps.allowedUnionIds);
   if (refusal) throw refusal;
   const unionId = request.unionId ?? deps.defaultUnionId;
@@ -44,12 +51,15 @@ export async function sendLink(request: SendLinkRequest, deps: SendLinkDeps): Pr
       },
     );
   }
-  return deps.dingtalk.sendFileLink({
-    unionId,
-    spaceId: request.spaceId,
-    dentryId: request.dentryId,
-    openConversationId: request.openConversationId,
-  });
+  return deps.dingtalk.sendFileLink(
+    {
+      unionId,
+      spaceId: request.spaceId,
+      dentryId: request.dentryId,
+      openConversationId: request.openConversationId,
+    },
+    { deadline },
+  );
 }
 
 /**
@@ -65,9 +75,10 @@ export type SendLinkOutcome =
 export async function sendLinkRecordingOutcome(
   request: SendLinkRequest,
   deps: SendLinkDeps,
+  deadline?: number,
 ): Promise<SendLinkOutcome> {
   try {
-    return { outcome: "sent", answer: await sendLink(request, deps) };
+    return { outcome: "sent", answer: await sendLink(request, deps, deadline) };
   } catch (error) {
     if (!isDingTalkError(error) || error.code !== CLIENT_CODES.outcomeUnknown) throw error;
     return {

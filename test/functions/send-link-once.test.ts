@@ -193,3 +193,45 @@ describe("a send that succeeds after the fault is gone", () => {
     expect(sandbox.sentLinks().length - before).toBe(1);
   });
 });
+
+describe("the invocation's end bounds the send: nothing starts that the end of the invocation could cut", () => {
+  // The handler keeps 3 s after the send for recording its outcome and answering; the client's attempt
+  // timeout is TIMEOUT_MS. A Lambda killed mid-send would leave the link posted or not with nothing recorded.
+  const AFTER_SEND_MS = 3_000;
+
+  it("too little time left for one attempt: not sent, retryable; the redelivery with time sends once", async () => {
+    const before = sandbox.sentLinks().length;
+    const calls = sandbox.calls().sendLink ?? 0;
+    const event = signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request()));
+    const cut = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
+      handler,
+      event,
+      AFTER_SEND_MS + TIMEOUT_MS / 2,
+    );
+    expect(cut.statusCode).toBe(503);
+    expect((sandbox.calls().sendLink ?? 0) - calls).toBe(0);
+    expect(sandbox.sentLinks().length - before).toBe(0);
+    // Nothing was recorded for that webhook-id: its redelivery runs, and posts the link once.
+    const again = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(handler, event);
+    expect(again.statusCode).toBe(200);
+    expect(sandbox.sentLinks().length - before).toBe(1);
+  });
+
+  it("throttled, and a second attempt could outlive the invocation: not repeated", async () => {
+    sandbox.addFaults({ api: "sendLink", kind: "qpsLimit", times: 5 });
+    const calls = sandbox.calls().sendLink ?? 0;
+    const before = sandbox.sentLinks().length;
+    const result = await invoke<Lambda.APIGatewayProxyStructuredResultV2>(
+      handler,
+      signedHttpEvent(WEBHOOK_SECRETS["send-link"], JSON.stringify(request())),
+      AFTER_SEND_MS + TIMEOUT_MS + 300,
+    );
+    // One attempt fit; the QPS limit's 1 s wait plus another attempt did not.
+    expect((sandbox.calls().sendLink ?? 0) - calls).toBe(1);
+    expect(sandbox.sentLinks().length - before).toBe(0);
+    expect(result.statusCode).toBe(429);
+    expect(JSON.parse(result.body as string).error.code).toBe(
+      "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+    );
+  });
+});
