@@ -23,13 +23,13 @@ export type Disposition =
     }
   | { kind: "deadLetter"; reason: string };
 
-export const retryNow = (): Disposition => ({ kind: "retryNow" });
-export const retryLater = (delaySeconds: number, reason: string): Disposition => ({
+const retryNow = (): Disposition => ({ kind: "retryNow" });
+const retryLater = (delaySeconds: number, reason: string): Disposition => ({
   kind: "retryLater",
   delaySeconds,
   reason,
 });
-export const deadLetter = (reason: string): Disposition => ({ kind: "deadLetter", reason });
+const deadLetter = (reason: string): Disposition => ({ kind: "deadLetter", reason });
 
 /** A failure as a consumer sees it, whatever layer raised it (DingTalk, the transfer engine, our checks). */
 export interface Failure {
