@@ -32,7 +32,7 @@ export interface RunningProcess {
 }
 
 export interface ProcessOptions {
-  /** The whole environment of the child (nothing is inherited unless passed). */
+  /** The whole environment of the child (default: this process's). */
   env?: NodeJS.ProcessEnv;
   /** Node flags before the script, e.g. `--max-semi-space-size=2` as `npm run archive` passes. */
   nodeFlags?: string[];
@@ -75,6 +75,11 @@ export function startScript(
     child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   const exited = () => child.exitCode !== null || child.signalCode !== null;
+  // "close" comes after the last output was read ("exit" may come before): what waitFor gives up on.
+  let closed = false;
+  child.once("close", () => {
+    closed = true;
+  });
   return {
     child,
     done,
@@ -86,23 +91,23 @@ export function startScript(
         const finish = (error?: Error) => {
           clearTimeout(timer);
           waiters.delete(check);
-          child.removeListener("exit", onExit);
+          child.removeListener("close", onClose);
           if (error) reject(error);
           else resolve();
         };
         const check = () => {
           if (output.includes(text)) finish();
         };
-        const onExit = (code: number | null) =>
+        const onClose = (code: number | null) =>
           finish(new Error(`${script} exited (${code}) before printing "${text}":\n${output}`));
         const timer = setTimeout(
           () => finish(new Error(`${script} did not print "${text}" in ${timeoutMs} ms:\n${output}`)),
           timeoutMs,
         );
         waiters.add(check);
-        child.once("exit", onExit);
+        child.once("close", onClose);
         check();
-        if (exited()) onExit(child.exitCode);
+        if (closed) onClose(child.exitCode);
       }),
     async stop(signal = "SIGTERM", graceMs = 15_000) {
       if (exited()) return;
