@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import JSZip from "jszip";
 import { bundle, largestInputs } from "./bundle.js";
 import { exec, median } from "./harness.js";
+import { serverlessConfig } from "./serverless-yml.js";
 import { ROOT } from "./services.js";
 
 export interface FunctionColdStart {
@@ -82,50 +83,6 @@ export const HANDLER_ENV: Record<string, string> = {
   DINGTALK_EVENT_AES_KEY: "a".repeat(43),
 };
 
-export interface ServerlessFunction {
-  name: string;
-  /** `functions/x/handler.ts` */
-  entry: string;
-  /** The NODE_OPTIONS it is deployed with: its own environment's, else the provider's. */
-  nodeOptions: string;
-  http: boolean;
-}
-
-/** The provider's NODE_OPTIONS in serverless.yml. */
-export async function providerNodeOptions(): Promise<string> {
-  const text = await readFile(join(ROOT, "serverless.yml"), "utf8");
-  const provider = text.slice(text.search(/^provider:/m));
-  return /^ {4}NODE_OPTIONS:\s*(.+)$/m.exec(provider)?.[1]?.trim() ?? "";
-}
-
-/** The functions of serverless.yml: name, handler, NODE_OPTIONS and whether an httpApi event reaches it. */
-export async function serverlessFunctions(): Promise<ServerlessFunction[]> {
-  const text = await readFile(join(ROOT, "serverless.yml"), "utf8");
-  const defaults = await providerNodeOptions();
-  const out: ServerlessFunction[] = [];
-  const section = text
-    .slice(text.search(/^functions:/m))
-    .split("\n")
-    .slice(1);
-  let current: ServerlessFunction | undefined;
-  for (const line of section) {
-    if (/^\S/.test(line)) break; // the next top-level key
-    const fn = /^ {2}([A-Za-z0-9-]+):\s*$/.exec(line);
-    if (fn) {
-      current = { name: fn[1] as string, entry: "", nodeOptions: defaults, http: false };
-      out.push(current);
-      continue;
-    }
-    if (!current) continue;
-    const h = /^ {4}handler:\s*(\S+)\.[A-Za-z_$][\w$]*\s*$/.exec(line);
-    if (h) current.entry = `${h[1]}.ts`;
-    const o = /^ {6}NODE_OPTIONS:\s*(.+)$/.exec(line);
-    if (o) current.nodeOptions = (o[1] as string).trim();
-    if (/^ {6}- httpApi:/.test(line)) current.http = true;
-  }
-  return out.filter((f) => f.entry !== "");
-}
-
 const IMPORT = `const t = performance.now(); await import(process.env.BENCH_TARGET); const ms = performance.now() - t; console.log(JSON.stringify({ ms }));`;
 /** The handler, then each chunk it defers to first use (BENCH_DEFERRED, newline-separated file URLs). */
 const IMPORT_ALL = `const t = performance.now(); await import(process.env.BENCH_TARGET); for (const c of (process.env.BENCH_DEFERRED ?? "").split("\\n").filter(Boolean)) await import(c); const ms = performance.now() - t; console.log(JSON.stringify({ ms }));`;
@@ -146,8 +103,7 @@ export async function measureColdStart(
   outdir: string,
   log: (line: string) => void,
 ): Promise<ColdStart> {
-  const fns = await serverlessFunctions();
-  const nodeOptions = await providerNodeOptions();
+  const { functions: fns, provider } = serverlessConfig();
   log(`cold start: bundling ${fns.map((f) => f.name).join(", ")}`);
   const { builds } = await bundle(
     fns.map((f) => f.entry),
@@ -232,6 +188,6 @@ export async function measureColdStart(
     sdkStorageMs: median(sdk),
     ...(sdkError ? { sdkError } : {}),
     runs,
-    nodeOptions,
+    nodeOptions: provider.nodeOptions,
   };
 }
